@@ -57,8 +57,8 @@ def process_profile_picture(
     max_pixels: int = MAX_PICTURE_PIXELS,
     max_side: int = MAX_PICTURE_SIDE,
 ) -> ProcessedImage:
-    """Validate an uploaded picture and return it re-encoded, upright, metadata-free, at most `max_side` wide and high."""
-    body = fileobj.read(max_bytes + 1)  # one byte more than allowed is enough to know it is too big
+    """Validate an upload; return it re-encoded: upright, metadata-free, at most `max_side` wide and high."""
+    body = _read_at_most(fileobj, max_bytes + 1)  # one byte more than allowed tells us it is too big
     if len(body) > max_bytes:
         raise PayloadTooLarge(f"The picture must be at most {max_bytes} bytes.")
     if not body:
@@ -82,6 +82,18 @@ def process_profile_picture(
 
     content_type, extension = _ACCEPTED_FORMATS[image_format]
     return ProcessedImage(data=output.getvalue(), content_type=content_type, extension=extension)
+
+
+def _read_at_most(fileobj: BinaryIO, limit: int) -> bytes:
+    """Up to `limit` bytes; loops because a raw stream (a socket, say) may return short reads."""
+    chunks, remaining = [], limit
+    while remaining > 0:
+        chunk = fileobj.read(min(remaining, 64 * 1024))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
 
 
 def _open_checked(body: bytes, max_pixels: int) -> Image.Image:

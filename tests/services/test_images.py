@@ -109,8 +109,8 @@ def test_truncated_image_is_unsupported(image_format):
         process_profile_picture(io.BytesIO(data[: len(data) // 2]))
 
 
-class CountingReader(io.RawIOBase):
-    """An endless upload that records how much was read from it."""
+class TrickleReader(io.RawIOBase):
+    """An endless upload that hands out at most 1000 bytes per read, like a slow socket."""
 
     def __init__(self):
         self.bytes_read = 0
@@ -119,9 +119,10 @@ class CountingReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer):
-        buffer[:] = b"\xff" * len(buffer)
-        self.bytes_read += len(buffer)
-        return len(buffer)
+        size = min(len(buffer), 1000)
+        buffer[:size] = b"\xff" * size
+        self.bytes_read += size
+        return size
 
 
 def test_body_over_five_megabytes_is_too_large():
@@ -130,10 +131,15 @@ def test_body_over_five_megabytes_is_too_large():
 
 
 def test_size_check_reads_at_most_one_byte_past_the_limit():
-    upload = CountingReader()
+    upload = TrickleReader()
     with pytest.raises(PayloadTooLarge):
-        process_profile_picture(io.BufferedReader(upload, buffer_size=1), max_bytes=1000)
-    assert upload.bytes_read <= 1001
+        process_profile_picture(upload, max_bytes=50_000)
+    assert upload.bytes_read == 50_001
+
+
+def test_short_reads_do_not_hide_a_too_large_body():
+    with pytest.raises(PayloadTooLarge):
+        process_profile_picture(TrickleReader())
 
 
 def test_body_of_exactly_max_bytes_is_not_too_large():
