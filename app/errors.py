@@ -74,3 +74,141 @@ class ServiceUnavailable(AppError):
     status = 503
     code = "service_unavailable"
     message = "A service this request needs is unavailable."
+
+
+# ---------------------------------------------------------------------------
+# The one handler: every error, from every layer, in the contract's shape.
+
+import logging  # noqa: E402
+
+from flask import g, jsonify  # noqa: E402
+from sqlalchemy.exc import IntegrityError, OperationalError  # noqa: E402
+from werkzeug.exceptions import HTTPException  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+
+HTTP_MESSAGES = {
+    400: "The request could not be understood.",
+    404: "The requested resource was not found.",
+    405: "This method is not allowed on this resource.",
+    413: "The request body is too large.",
+    415: "Unsupported media type.",
+    500: "An unexpected error occurred.",
+}
+
+
+def error_response(status, errors, headers=None):
+    response = jsonify({"errors": errors})
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def flatten_validation_messages(messages, prefix=None):
+    """Turn webargs/marshmallow's nested messages into a flat list of contract errors."""
+    errors = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if key in ("json", "query", "querystring", "form", "files", "path", "headers", "view_args") and prefix is None:
+                errors += flatten_validation_messages(value, None)
+            elif key == "_schema":
+                errors += flatten_validation_messages(value, prefix)
+            else:
+                field = f"{prefix}.{key}" if prefix is not None else str(key)
+                errors += flatten_validation_messages(value, field)
+    elif isinstance(messages, (list, tuple)):
+        for message in messages:
+            if isinstance(message, (dict, list, tuple)):
+                errors += flatten_validation_messages(message, prefix)
+            else:
+                errors.append(_error("validation_error", str(message), prefix))
+    else:
+        errors.append(_error("validation_error", str(messages), prefix))
+    return errors
+
+
+def _error(code, message, field=None):
+    error = {"code": code, "message": message}
+    if field:
+        error["field"] = field
+    return error
+
+
+def handle_app_error(error: AppError):
+    return error_response(error.status, [error.to_dict()], error.headers)
+
+
+def handle_http_exception(error: HTTPException):
+    status = error.code or 500
+    if status >= 500:
+        log.error("HTTP %s: %s", status, error.description)
+    code = HTTP_CODES.get(status, "http_error")
+    headers = {k: v for k, v in error.get_headers() if k.lower() not in ("content-type", "content-length")}
+    data = getattr(error, "data", None) or {}
+    headers.update(data.get("headers") or {})
+    if status == 422 and "messages" in data:
+        errors = flatten_validation_messages(data["messages"]) or [_error(code, "Invalid input.")]
+    elif status == 400 and "messages" in data:
+        errors = [_error("bad_request", "The request body is not valid JSON.")]
+    elif status == 429:
+        limit = getattr(error, "description", "") or "rate limit"
+        errors = [_error(code, f"Too many requests: {limit}. Retry later.")]
+    else:
+        message = data.get("message") or HTTP_MESSAGES.get(status) or error.description or error.name
+        errors = [_error(code, message)]
+    return error_response(status, errors, headers)
+
+
+def handle_integrity_error(error: IntegrityError):
+    # Services translate the constraint violations they expect; one that slips through is still a conflict.
+    log.warning("Unhandled integrity error (request %s): %s", g.get("request_id"), error.orig)
+    from app.extensions import db
+
+    db.session.rollback()
+    return error_response(409, [_error("conflict", "The request conflicts with existing data.")])
+
+
+def handle_database_unavailable(error: OperationalError):
+    log.error("Database unavailable (request %s): %s", g.get("request_id"), error.orig)
+    from app.extensions import db
+
+    db.session.rollback()
+    return error_response(503, [_error("service_unavailable", "The database is unavailable. Retry later.")])
+
+
+def handle_unexpected_error(error: Exception):
+    log.exception("Unexpected error (request %s)", g.get("request_id"))
+    return error_response(500, [_error("internal_error", HTTP_MESSAGES[500])])
+
+
+def register_error_handlers(app):
+    """Registered after flask-smorest's Api, so these replace its HTTPException handler."""
+    import redis
+
+    def handle_redis_unavailable(error):
+        log.error("Redis unavailable (request %s): %s", g.get("request_id"), error)
+        return error_response(503, [_error("service_unavailable", "The job queue is unavailable. Retry later.")])
+
+    app.register_error_handler(AppError, handle_app_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.register_error_handler(redis.exceptions.ConnectionError, handle_redis_unavailable)
+    app.register_error_handler(redis.exceptions.TimeoutError, handle_redis_unavailable)
+    app.register_error_handler(Exception, handle_unexpected_error)

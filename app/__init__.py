@@ -1,0 +1,109 @@
+"""Listify: a social music REST API."""
+import logging
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.extensions import api, cors, db, jwt, limiter, migrate
+
+
+def create_app(config_class=None):
+    if config_class is None:
+        from config import config_from_env
+
+        config_class = config_from_env()
+    app = Flask(__name__, instance_path=_instance_path())
+    app.config.from_object(config_class)
+    config_class.finalize(app.config)
+
+    from app.logging_setup import configure_logging, register_request_logging
+
+    configure_logging(app)
+    register_proxy_fix(app)
+    register_extensions(app)
+    register_request_logging(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_cli(app)
+    return app
+
+
+def _instance_path():
+    from config import INSTANCE_DIR
+
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    return str(INSTANCE_DIR)
+
+
+def register_proxy_fix(app):
+    # X-Forwarded-For is believed only from as many proxies as we run; otherwise anyone could pick their IP.
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+
+def register_extensions(app):
+    from datetime import timedelta
+
+    from app.schemas.common import ErrorSchema
+
+    app.config.setdefault("JWT_ACCESS_TOKEN_EXPIRES", timedelta(seconds=app.config["ACCESS_TOKEN_TTL"]))
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # If Redis is down, keep limiting per process rather than failing every request.
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "listify")
+    app.config.setdefault("API_SPEC_OPTIONS", {
+        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+        "info": {"description": "Listify: follow people, review and like songs, keep collections, read feeds."},
+    })
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    jwt.init_app(app)
+    cors.init_app(app, origins=app.config["CORS_ALLOWED_ORIGINS"], expose_headers=[
+        "X-Request-ID", "Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
+    ])
+    limiter.init_app(app)
+    api.ERROR_SCHEMA = ErrorSchema
+    api.init_app(app)
+
+    from app.blueprints.converters import register_converters
+    from app.blueprints.security import register_jwt_callbacks
+
+    register_converters(app, api)
+    register_jwt_callbacks(jwt)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    # SQLite enforces foreign keys (our ON DELETE CASCADEs) only when asked, per connection.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+
+def register_blueprints(app):
+    from app.blueprints import register_all
+
+    register_all(app, api, limiter)
+
+
+def register_errors(app):
+    from app.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_cli(app):
+    from app.cli import register_commands
+
+    register_commands(app)
+
+
+logging.getLogger("urllib3").setLevel(logging.WARNING)

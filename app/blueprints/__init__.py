@@ -1,0 +1,22 @@
+"""Every blueprint, registered once. Add a module's `blp` to BLUEPRINTS."""
+from importlib import import_module
+
+BLUEPRINTS = [
+    "app.blueprints.health",
+    "app.blueprints.v1.auth",
+    "app.blueprints.v1.users",
+    "app.blueprints.v2.refresh_tokens",
+]
+
+
+def register_all(app, api, limiter):
+    for module_name in BLUEPRINTS:
+        blueprint = import_module(module_name).blp
+        api.register_blueprint(blueprint)
+    from app.blueprints import docs_assets
+
+    app.register_blueprint(docs_assets.blp)
+    limiter.exempt(docs_assets.blp)
+    # Probes and the API's own documentation are not rate limited.
+    limiter.exempt(app.blueprints["health"])
+    limiter.exempt(app.blueprints["api-docs"])

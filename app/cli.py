@@ -1,0 +1,66 @@
+"""Command line: `flask --app wsgi users ...`, `worker`, and the commands other modules add."""
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from app.extensions import db
+
+users_cli = AppGroup("users", help="Manage accounts.")
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--username", required=True)
+@click.option("--password", required=True, prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--admin", is_flag=True, help="Make the account an administrator.")
+def create_user(email, username, password, admin):
+    """Create an account (administrators can only be made here)."""
+    from marshmallow import ValidationError
+
+    from app.errors import AppError
+    from app.schemas.auth import RegisterSchema
+    from app.services import auth
+
+    try:
+        body = RegisterSchema().load({"email": email, "username": username, "password": password})
+        session = auth.register(**body)
+    except ValidationError as error:
+        raise click.ClickException(f"Invalid input: {error.messages}") from None
+    except AppError as error:
+        raise click.ClickException(error.message) from None
+    if admin:
+        session.user.is_admin = True
+        db.session.commit()
+    click.echo(f"Created user {session.user.id} ({session.user.username}){' as admin' if admin else ''}.")
+
+
+@users_cli.command("promote")
+@click.argument("email")
+def promote_user(email):
+    """Make an existing account an administrator."""
+    from app.models import User
+
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"No user with email {email}.")
+    user.is_admin = True
+    db.session.commit()
+    click.echo(f"{user.username} is now an administrator.")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Run the queued jobs, then exit.")
+@click.option("--queues", default="ingest,default", show_default=True, help="Queues, highest priority first.")
+def worker(burst, queues):
+    """Run an RQ worker for every queue, inside the app context, with the scheduler for periodic jobs."""
+    from app.jobs.worker import run_worker
+
+    if not current_app.config.get("REDIS_URL"):
+        raise click.ClickException("REDIS_URL is not set: without it jobs run in-process and no worker is needed.")
+    run_worker([q.strip() for q in queues.split(",") if q.strip()], burst=burst)
+
+
+def register_commands(app):
+    app.cli.add_command(users_cli)
+    app.cli.add_command(worker)

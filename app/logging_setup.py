@@ -1,0 +1,49 @@
+"""One log line per request, with a request id that is also returned as X-Request-ID."""
+import logging
+import re
+import time
+import uuid
+
+from flask import g, has_request_context, request
+
+log = logging.getLogger("listify.request")
+
+# Accept an upstream id (nginx's $request_id) only if it is short and harmless in a log line.
+VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record):
+        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        return True
+
+
+def configure_logging(app):
+    root = logging.getLogger()
+    if not any(isinstance(f, RequestIdFilter) for h in root.handlers for f in h.filters):
+        handler = logging.StreamHandler()
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
+        )
+        handler.addFilter(RequestIdFilter())
+        root.addHandler(handler)
+    root.setLevel(app.config["LOG_LEVEL"])
+
+
+def register_request_logging(app):
+    @app.before_request
+    def start_request():
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def finish_request(response):
+        request_id = g.get("request_id") or uuid.uuid4().hex
+        response.headers["X-Request-ID"] = request_id
+        duration_ms = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
+        log.info(
+            "%s %s %s %.1fms request_id=%s remote=%s",
+            request.method, request.path, response.status_code, duration_ms, request_id, request.remote_addr,
+        )
+        return response

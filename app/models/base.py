@@ -1,0 +1,37 @@
+"""Column types shared by every model."""
+from datetime import datetime, timezone
+
+from sqlalchemy import BigInteger, DateTime, Integer
+from sqlalchemy.types import TypeDecorator
+
+# 64-bit ids on PostgreSQL; SQLite only auto-increments a column declared exactly INTEGER.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+MAX_ID = 2**63 - 1
+
+
+def utcnow() -> datetime:
+    """The one clock of the application: timezone-aware UTC."""
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp that is always timezone-aware UTC in Python, whatever the engine stores.
+
+    SQLite keeps no offset, so values read back are naive; they were written as UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        if value is not None and dialect.name == "sqlite":
+            return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None:
+            value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value

@@ -1,0 +1,79 @@
+"""Keyset pagination: one helper for every list endpoint.
+
+A cursor is the sort key of the last row served, signed so clients cannot forge one
+(a cursor the server did not issue is a 422, never a 500).
+"""
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Sequence
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import Select, tuple_
+
+from app.errors import InvalidInput
+
+
+@dataclass
+class Page:
+    items: list
+    next_cursor: str | None
+
+
+def _serializer():
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="listify-cursor")
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    encoded = [{"t": v.isoformat()} if isinstance(v, datetime) else v for v in values]
+    return _serializer().dumps(encoded)
+
+
+def decode_cursor(cursor: str, size: int) -> list:
+    try:
+        values = _serializer().loads(cursor)
+    except BadSignature:
+        raise InvalidInput("Invalid cursor.", field="cursor") from None
+    if not isinstance(values, list) or len(values) != size:
+        raise InvalidInput("Invalid cursor.", field="cursor")
+    try:
+        return [datetime.fromisoformat(v["t"]) if isinstance(v, dict) else v for v in values]
+    except (KeyError, TypeError, ValueError):
+        raise InvalidInput("Invalid cursor.", field="cursor") from None
+
+
+def paginate(
+    stmt: Select,
+    *,
+    key_columns: Sequence,
+    key: Callable[[Any], Sequence[Any]],
+    limit: int,
+    cursor: str | None = None,
+    descending: bool = True,
+    page: int | None = None,
+    per: int | None = None,
+    execute: Callable[[Select], Sequence] | None = None,
+) -> Page:
+    """Run `stmt` for one page.
+
+    key_columns: the columns of the sort key, most significant first (e.g. created_at, id);
+    an index must cover them. key: extracts the same values from a result row.
+    page/per: v1's legacy offset paging, used only when no cursor is given.
+    execute: how to run the statement (default: scalars, i.e. ORM objects).
+    """
+    execute = execute or (lambda s: current_app.extensions["sqlalchemy"].session.scalars(s).all())
+    order = [c.desc() for c in key_columns] if descending else [c.asc() for c in key_columns]
+    stmt = stmt.order_by(*order)
+    if cursor:
+        after = decode_cursor(cursor, len(key_columns))
+        row_key = tuple_(*key_columns)
+        # Compared against a plain tuple, each value is bound with its column's type.
+        stmt = stmt.where(row_key < tuple(after) if descending else row_key > tuple(after))
+    elif page is not None:
+        limit = per or limit
+        stmt = stmt.offset((page - 1) * limit)
+    rows = list(execute(stmt.limit(limit + 1)))
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(key(rows[-1])) if has_more and rows else None
+    return Page(items=rows, next_cursor=next_cursor)

@@ -1,0 +1,49 @@
+"""Schemas shared by every resource: errors, ids, paging."""
+from marshmallow import Schema, fields, validate
+
+from app.models import MAX_ID
+
+
+class ErrorItemSchema(Schema):
+    code = fields.String(required=True, metadata={"description": "Stable snake_case error code."})
+    message = fields.String(required=True)
+    field = fields.String(metadata={"description": "The field at fault, when one is."})
+
+
+class ErrorSchema(Schema):
+    """The one error shape of every response with a 4xx or 5xx status."""
+
+    errors = fields.List(fields.Nested(ErrorItemSchema), required=True)
+
+
+def Id(**kwargs):
+    """An integer id in the 64-bit signed range (out of range is a 422 in bodies and queries)."""
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+class PageArgsSchema(Schema):
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    cursor = fields.String(metadata={"description": "Opaque cursor from the previous page's next_cursor."})
+
+
+class LegacyPageArgsSchema(PageArgsSchema):
+    """v1 lists also take the legacy offset parameters."""
+
+    page = fields.Integer(validate=validate.Range(min=1, max=100000), metadata={"description": "Legacy: page number."})
+    per = fields.Integer(validate=validate.Range(min=1, max=100), metadata={"description": "Legacy: page size."})
+
+
+_page_schemas = {}
+
+
+def page_of(item_schema_class, name=None, **extra_fields):
+    """The response schema of a list: {"items": [...], "next_cursor": ...} (made once per item schema)."""
+    name = name or f"{item_schema_class.__name__.removesuffix('Schema')}PageSchema"
+    if name not in _page_schemas:
+        attrs = {
+            "items": fields.List(fields.Nested(item_schema_class), required=True),
+            "next_cursor": fields.String(allow_none=True, required=True),
+            **extra_fields,
+        }
+        _page_schemas[name] = Schema.from_dict(attrs, name=name)
+    return _page_schemas[name]

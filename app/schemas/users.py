@@ -1,0 +1,49 @@
+from marshmallow import Schema, fields, validate
+
+from app.schemas.common import Id
+from app.services.users import profile_picture_url
+
+USERNAME = validate.Regexp(
+    r"^[A-Za-z0-9_.]{3,30}$", error="3 to 30 letters, digits, '_' or '.'."
+)
+
+
+class UserSummarySchema(Schema):
+    """The actor of an activity or notification."""
+
+    id = fields.Integer()
+    username = fields.String()
+    profile_picture_url = fields.Function(profile_picture_url, allow_none=True)
+
+
+class PublicProfileSchema(UserSummarySchema):
+    bio = fields.String()
+    followers_count = fields.Integer()
+    following_count = fields.Integer()
+    followed_by_me = fields.Boolean()
+
+
+class MeSchema(UserSummarySchema):
+    email = fields.String()
+    bio = fields.String()
+    is_admin = fields.Boolean()
+    followers_count = fields.Integer()
+    following_count = fields.Integer()
+    created_at = fields.DateTime()
+
+
+class MeEnvelopeSchema(Schema):
+    user = fields.Nested(MeSchema)
+
+
+class UserUpdateSchema(Schema):
+    username = fields.String(validate=USERNAME)
+    bio = fields.String(validate=validate.Length(max=500))
+
+
+class UserSearchArgsSchema(Schema):
+    q = fields.String(validate=validate.Length(max=30), metadata={"description": "Username prefix, case-insensitive."})
+
+
+class UserIdSchema(Schema):
+    id = Id(required=True)

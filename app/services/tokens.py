@@ -1,0 +1,149 @@
+"""Access tokens (JWT), rotating refresh tokens and the access-token denylist.
+
+Refresh tokens are opaque random strings stored only as SHA-256 hashes, grouped in a family
+per login. Rotation is one atomic UPDATE, so of two concurrent refreshes exactly one wins;
+a rotated token presented again is reuse and revokes its whole family.
+"""
+import hashlib
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_jwt_extended import create_access_token
+from redis.exceptions import RedisError
+from sqlalchemy import exists, select, update
+
+from app.errors import Unauthorized
+from app.extensions import db
+from app.jobs import redis_connection
+from app.models import RefreshToken, RevokedAccessToken, User, utcnow
+
+log = logging.getLogger(__name__)
+
+DENYLIST_PREFIX = "listify:denylist:"
+
+
+@dataclass
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    jwt_version: int
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def issue_token_pair(user: User, family_id: str | None = None) -> TokenPair:
+    """Add a refresh token to the session and mint its access token; the caller commits."""
+    family_id = family_id or uuid.uuid4().hex
+    raw = secrets.token_urlsafe(48)
+    db.session.add(RefreshToken(
+        user_id=user.id,
+        family_id=family_id,
+        token_hash=hash_token(raw),
+        jwt_version=user.jwt_version,
+        expires_at=utcnow() + timedelta(seconds=current_app.config["REFRESH_TOKEN_TTL"]),
+    ))
+    access = create_access_token(
+        identity=str(user.id), additional_claims={"ver": user.jwt_version, "fam": family_id}
+    )
+    return TokenPair(access, raw, current_app.config["ACCESS_TOKEN_TTL"], user.jwt_version)
+
+
+def rotate_refresh_token(raw: str) -> TokenPair:
+    token_hash = hash_token(raw)
+    now = utcnow()
+    claimed = db.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.token_hash == token_hash, RefreshToken.revoked_at.is_(None), RefreshToken.expires_at > now)
+        .values(revoked_at=now, revoked_reason="rotated")
+    ).rowcount
+    token = db.session.scalar(select(RefreshToken).where(RefreshToken.token_hash == token_hash))
+    if claimed == 1:
+        user = db.session.get(User, token.user_id)
+        if user is None or token.jwt_version != user.jwt_version:
+            db.session.commit()
+            raise Unauthorized("This refresh token has been revoked.", code="token_revoked")
+        pair = issue_token_pair(user, token.family_id)
+        db.session.commit()
+        return pair
+
+    db.session.rollback()
+    if token is None:
+        raise Unauthorized("Invalid refresh token.", code="invalid_token")
+    if token.revoked_reason == "rotated":
+        revoke_family(token.family_id, reason="reuse_detected")
+        db.session.commit()
+        log.warning("Refresh token reuse detected: family %s of user %s revoked", token.family_id, token.user_id)
+        raise Unauthorized("This refresh token was already used; the session has been revoked.", code="token_revoked")
+    if token.revoked_at is None and token.expires_at <= now:
+        raise Unauthorized("This refresh token has expired.", code="token_expired")
+    raise Unauthorized("This refresh token has been revoked.", code="token_revoked")
+
+
+def revoke_family(family_id: str, reason: str) -> None:
+    db.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason=reason)
+    )
+
+
+def revoke_all_refresh_tokens(user_id: int, reason: str) -> None:
+    db.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason=reason)
+    )
+
+
+def family_of_refresh_token(raw: str, user_id: int) -> str | None:
+    return db.session.scalar(
+        select(RefreshToken.family_id).where(
+            RefreshToken.token_hash == hash_token(raw), RefreshToken.user_id == user_id
+        )
+    )
+
+
+def deny_access_token(jti: str, expires_at: datetime) -> None:
+    """Denylist an access token until it would expire anyway.
+
+    The database row is the record; Redis, when configured, answers the per-request check.
+    The caller commits.
+    """
+    db.session.merge(RevokedAccessToken(jti=jti, expires_at=expires_at))
+    client = redis_connection()
+    if client is not None:
+        ttl = max(int((expires_at - utcnow()).total_seconds()) + 1, 1)
+        try:
+            client.set(DENYLIST_PREFIX + jti, "1", ex=ttl)
+        except RedisError:
+            log.warning("Redis unavailable: access token %s denylisted in the database only", jti)
+
+
+def load_user_for_token(payload: dict) -> tuple[User | None, bool]:
+    """The user behind an access token and whether the token is revoked, in one database query
+    (none for the denylist when Redis answers)."""
+    user_id = int(payload["sub"])
+    jti = payload["jti"]
+    client = redis_connection()
+    denied = None
+    if client is not None:
+        try:
+            denied = client.exists(DENYLIST_PREFIX + jti) == 1
+        except RedisError:
+            log.warning("Redis unavailable: checking the denylist in the database")
+    if denied is None:
+        row = db.session.execute(
+            select(User, exists().where(RevokedAccessToken.jti == jti)).where(User.id == user_id)
+        ).first()
+        user, denied = (row[0], bool(row[1])) if row else (None, False)
+    else:
+        user = db.session.get(User, user_id)
+    revoked = denied or user is None or payload.get("ver") != user.jwt_version
+    return user, revoked

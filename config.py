@@ -1,0 +1,141 @@
+"""Configuration classes, read from the environment (and a .env file when present)."""
+import os
+import secrets
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+load_dotenv()
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
+
+
+def env_bool(name, default):
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name, default):
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def database_url(url):
+    """Accept URLs as users give them: postgres:// and postgresql:// both mean psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class Config:
+    ENV_NAME = "development"
+
+    # None when unset: development fills in a random key per process, production refuses to start.
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
+    JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY") or None
+    JWT_ALGORITHM = "HS256"
+    JWT_DECODE_ALGORITHMS = ["HS256"]
+    ACCESS_TOKEN_TTL = env_int("ACCESS_TOKEN_TTL", 3600)
+    REFRESH_TOKEN_TTL = env_int("REFRESH_TOKEN_TTL", 30 * 24 * 3600)
+    PASSWORD_RESET_TTL = 6 * 3600
+
+    SQLALCHEMY_DATABASE_URI = database_url(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'listify.sqlite3'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+
+    RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_DEFAULT = os.environ.get("RATELIMIT_DEFAULT", "300 per minute")
+    RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "5 per 20 seconds")
+    RATELIMIT_SYNC = os.environ.get("RATELIMIT_SYNC", "10 per minute")
+    TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+
+    CORS_ALLOWED_ORIGINS = [o.strip() for o in os.environ.get("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()]
+
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    PROFILE_PICTURE_MAX_BYTES = 5 * 1024 * 1024
+
+    STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "local")
+    STORAGE_LOCAL_ROOT = os.environ.get("STORAGE_LOCAL_ROOT") or str(INSTANCE_DIR / "media")
+    S3_BUCKET = os.environ.get("S3_BUCKET")
+    S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL") or None
+    S3_REGION = os.environ.get("S3_REGION") or None
+    MEDIA_URL_TTL = env_int("MEDIA_URL_TTL", 3600)
+
+    DEEZER_API_URL = os.environ.get("DEEZER_API_URL", "https://api.deezer.com")
+    DEEZER_MAX_REQUESTS = env_int("DEEZER_MAX_REQUESTS", 45)
+    DEEZER_WINDOW_SECONDS = float(os.environ.get("DEEZER_WINDOW_SECONDS", "5"))
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = env_int("MAIL_PORT", 25)
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Listify <no-reply@listify.local>")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_USE_TLS = env_bool("MAIL_USE_TLS", False)
+    # Where the reset link in the password-reset mail points (the client app's page).
+    PASSWORD_RESET_URL = os.environ.get("PASSWORD_RESET_URL", "http://127.0.0.1:5000/reset-password?token={token}")
+
+    API_TITLE = "Listify API"
+    API_VERSION = "2.0"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "/docs"
+    OPENAPI_SWAGGER_UI_URL = "/docs/assets/"  # served from the swagger-ui-bundle package
+
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
+    @classmethod
+    def finalize(cls, config):
+        """Fill in or refuse what the environment left out, on the app's config mapping."""
+        for name in ("SECRET_KEY", "JWT_SECRET_KEY"):
+            if not config.get(name):
+                config[name] = secrets.token_urlsafe(32)
+
+
+class DevelopmentConfig(Config):
+    pass
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"
+    JWT_SECRET_KEY = "test-jwt-secret-key-not-for-production-use"
+    # Tests choose the database and Redis through the same variables users set.
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL") or "sqlite://")
+    RATELIMIT_ENABLED = True
+    # Cheap hashing keeps the suite fast; production keeps argon2's defaults.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+    ARGON2_PARALLELISM = 1
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+
+    @classmethod
+    def finalize(cls, config):
+        missing = [name for name in ("SECRET_KEY", "JWT_SECRET_KEY") if not config.get(name)]
+        if missing:
+            raise RuntimeError(f"Refusing to start in production without {', '.join(missing)}.")
+        weak = [name for name in ("SECRET_KEY", "JWT_SECRET_KEY") if len(config[name]) < 32]
+        if weak:
+            raise RuntimeError(f"Refusing to start in production: {', '.join(weak)} must be at least 32 characters.")
+
+
+CONFIGS = {"development": DevelopmentConfig, "testing": TestingConfig, "production": ProductionConfig}
+
+
+def config_from_env():
+    name = os.environ.get("LISTIFY_ENV", "development")
+    if name not in CONFIGS:
+        raise RuntimeError(f"LISTIFY_ENV must be one of {', '.join(CONFIGS)}, not {name!r}.")
+    return CONFIGS[name]

@@ -1,0 +1,126 @@
+"""Shared fixtures: one app per session, a clean database (and Redis) per test, factories, tokens.
+
+The engine and Redis come from the same variables users set: DATABASE_URL (default: a SQLite
+file in a temporary folder) and REDIS_URL (default: unset, so jobs run in-process and limits
+live in memory). Tests marked `postgres` or `redis` are skipped when those are not configured.
+"""
+import itertools
+import os
+
+import pytest
+from flask_jwt_extended import create_access_token
+from sqlalchemy import text
+
+from app import create_app
+from app.extensions import db, limiter
+from app.jobs import redis_connection
+from config import TestingConfig, database_url
+
+DATABASE_URL = os.environ.get("DATABASE_URL")
+REDIS_URL = os.environ.get("REDIS_URL") or None
+ON_POSTGRES = bool(DATABASE_URL) and DATABASE_URL.startswith(("postgres://", "postgresql"))
+
+
+def pytest_collection_modifyitems(config, items):
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
+    skip_redis = pytest.mark.skip(reason="needs Redis (set REDIS_URL)")
+    for item in items:
+        if "postgres" in item.keywords and not ON_POSTGRES:
+            item.add_marker(skip_pg)
+        if "redis" in item.keywords and not REDIS_URL:
+            item.add_marker(skip_redis)
+
+
+@pytest.fixture(scope="session")
+def app_config(tmp_path_factory):
+    root = tmp_path_factory.mktemp("listify")
+
+    class TestConfig(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = database_url(DATABASE_URL or f"sqlite:///{root / 'test.sqlite3'}")
+        REDIS_URL = os.environ.get("REDIS_URL") or None
+        RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+        STORAGE_LOCAL_ROOT = str(root / "media")
+
+    return TestConfig
+
+
+@pytest.fixture(scope="session")
+def app(app_config):
+    app = create_app(app_config)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    return app
+
+
+@pytest.fixture(autouse=True)
+def _clean_state(app):
+    """Each test starts from empty tables, an empty Redis and fresh rate-limit counters."""
+    with app.app_context():
+        yield
+        db.session.remove()
+        truncate_all_tables()
+        client = redis_connection()
+        if client is not None:
+            client.flushdb()
+        limiter.reset()
+
+
+def truncate_all_tables():
+    tables = list(reversed(db.metadata.sorted_tables))
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture
+def make_user():
+    from app.models import User
+    from app.services.passwords import hash_password
+
+    def make(username=None, email=None, password="password123", **fields):
+        n = next(_counter)
+        username = username or f"user{n}"
+        user = User(
+            username=username,
+            email=(email or f"{username}@example.com").lower(),
+            password_hash=hash_password(password),
+            **fields,
+        )
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def auth_headers():
+    """Real access tokens, minted as login does (no switch turns authentication off)."""
+
+    def headers(user, **claims):
+        token = create_access_token(identity=str(user.id), additional_claims={"ver": user.jwt_version, **claims})
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers
+
+
+def error_codes(response):
+    """The `code`s of an error response, after checking it has the contract's shape."""
+    body = response.get_json()
+    assert set(body) == {"errors"}, body
+    for error in body["errors"]:
+        assert set(error) <= {"code", "message", "field"} and error["code"] and error["message"], error
+    return [e["code"] for e in body["errors"]]
