@@ -1,4 +1,7 @@
 """All models, imported here so metadata (and Alembic) sees every table."""
+from sqlalchemy import DDL, event
+
+from app.extensions import db
 from app.models.base import MAX_ID, BigId, UTCDateTime, utcnow
 from app.models.catalogue import Album, Artist, Song, SyncJob
 from app.models.collection import Collection, CollectionItem
@@ -16,3 +19,8 @@ __all__ = [
     "Activity", "Follow", "Notification",
     "PasswordResetToken", "RefreshToken", "RevokedAccessToken", "User",
 ]
+
+# Trigram indexes (catalogue search) need the extension before the tables are created.
+event.listen(
+    db.metadata, "before_create", DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql")
+)
