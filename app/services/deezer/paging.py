@@ -129,7 +129,8 @@ class TrackPageWalker:
         except DeezerPermanentError as exc:
             if exc.code != NO_DATA_CODE:
                 raise
-            logger.warning("Skipping album %s of %s: %s", album.deezer_id, self._source.describe(), exc)
+            logger.warning("Skipping album %s of %s: Deezer has no data for it (%s)",
+                           album.deezer_id, self._source.describe(), exc.deezer_message)
 
     def _tracks_of(self, path: str, params: Mapping[str, Any] | None = None, *,
                    album: AlbumRecord | None = None, artist: ArtistRecord | None = None,

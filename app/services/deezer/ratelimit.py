@@ -20,7 +20,7 @@ _MIN_WAIT_SECONDS = 0.001
 
 
 class RequestLimiter(Protocol):
-    def acquire(self) -> None: ...
+    def acquire(self) -> float: ...
 
     def pause(self, seconds: float) -> None: ...
 
@@ -33,8 +33,8 @@ def _check_window(max_requests: int, window_seconds: float) -> None:
 class LocalSlidingWindowLimiter:
     """At most `max_requests` acquisitions in any `window_seconds`, within one process (thread-safe).
 
-    A slot is granted at time t only if fewer than `max_requests` grants lie in (t - window, t], which bounds
-    every window of that length, not just aligned buckets.
+    A slot is granted at time t only if fewer than `max_requests` grants lie in [t - window, t]: that bounds
+    every window of that length, boundaries included, not just aligned buckets.
     """
 
     def __init__(
@@ -54,12 +54,14 @@ class LocalSlidingWindowLimiter:
         self._paused_until = float("-inf")
         self._lock = threading.Lock()
 
-    def acquire(self) -> None:
+    def acquire(self) -> float:
+        """Block until a request may be sent; return the clock time it was granted at."""
         while True:
             with self._lock:
-                wait = self._try_grant(self._clock())
-            if wait <= 0:
-                return
+                now = self._clock()
+                wait = self._try_grant(now)
+            if wait is None:
+                return now
             # Sleep outside the lock so other threads can pause() or see their own wait.
             self._sleep(max(wait, _MIN_WAIT_SECONDS))
 
@@ -68,37 +70,43 @@ class LocalSlidingWindowLimiter:
             self._paused_until = max(self._paused_until, self._clock() + seconds)
         logger.info("Deezer requests paused for %.1f s", seconds)
 
-    def _try_grant(self, now: float) -> float:
-        """Record a grant and return 0, or return how long to wait before trying again."""
+    def _try_grant(self, now: float) -> float | None:
+        """Record a grant and return None, or return how long to wait before trying again."""
         if now < self._paused_until:
             return self._paused_until - now
-        while self._grants and self._grants[0] <= now - self._window:
+        while self._grants and self._grants[0] < now - self._window:
             self._grants.popleft()
         if len(self._grants) < self._max_requests:
             self._grants.append(now)
-            return 0.0
+            return None
         return self._grants[0] + self._window - now
 
 
 # One atomic step for every worker on every host: honour the pause, drop grants older than the window,
 # then either record a grant or say how long until the oldest one leaves the window.
-# Floats go back as strings because Redis truncates Lua numbers to integers in replies.
+# A grant is never stamped before the latest one: a caller whose clock reads a little behind (skew, or a
+# delay between reading the clock and this script running) must not slip in under an emptied window.
+# Floats travel as %.17g strings: Redis truncates Lua numbers to integers in replies.
 _ACQUIRE_SCRIPT = """
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local max_requests = tonumber(ARGV[3])
 local paused_until = tonumber(redis.call('GET', KEYS[2]) or '-1')
 if paused_until > now then
-  return tostring(paused_until - now)
+  return {0, string.format('%.17g', paused_until - now)}
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local latest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if latest[2] and tonumber(latest[2]) > now then
+  now = tonumber(latest[2])
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. string.format('%.17g', now - window))
 if redis.call('ZCARD', KEYS[1]) < max_requests then
-  redis.call('ZADD', KEYS[1], now, ARGV[4])
+  redis.call('ZADD', KEYS[1], string.format('%.17g', now), ARGV[4])
   redis.call('PEXPIRE', KEYS[1], ARGV[5])
-  return '0'
+  return {1, string.format('%.17g', now)}
 end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return tostring(tonumber(oldest[2]) + window - now)
+return {0, string.format('%.17g', tonumber(oldest[2]) + window - now)}
 """
 
 # Only ever lengthens the pause, so a short Retry-After seen by one worker cannot cut a longer one short.
@@ -142,19 +150,17 @@ class RedisSlidingWindowLimiter:
         self._acquire_script = redis_client.register_script(_ACQUIRE_SCRIPT)
         self._pause_script = redis_client.register_script(_PAUSE_SCRIPT)
 
-    def acquire(self) -> None:
+    def acquire(self) -> float:
+        """Block until a request may be sent; return the time the grant was recorded at."""
         while True:
             now = self._clock()
-            grant_id = f"{now!r}:{uuid.uuid4().hex}"
-            wait = float(
-                self._acquire_script(
-                    keys=[self._grants_key, self._pause_key],
-                    args=[repr(now), repr(self._window), self._max_requests, grant_id, self._grants_ttl_ms],
-                )
+            granted, seconds = self._acquire_script(
+                keys=[self._grants_key, self._pause_key],
+                args=[repr(now), repr(self._window), self._max_requests, uuid.uuid4().hex, self._grants_ttl_ms],
             )
-            if wait <= 0:
-                return
-            self._sleep(max(wait, _MIN_WAIT_SECONDS))
+            if int(granted):
+                return float(seconds)
+            self._sleep(max(float(seconds), _MIN_WAIT_SECONDS))
 
     def pause(self, seconds: float) -> None:
         paused_until = self._clock() + seconds

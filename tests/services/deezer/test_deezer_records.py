@@ -1,0 +1,198 @@
+"""Parsing of every recorded Deezer item shape into records."""
+import datetime
+
+import pytest
+
+from app.services.deezer import AlbumRecord, ArtistRecord, DeezerSource
+from app.services.deezer.records import MalformedItemError, parse_album, parse_artist, parse_track
+
+
+def test_search_item_has_no_isrc_and_no_release_date(recorded):
+    item = recorded("search_billy_jean_limit2.json")["data"][0]
+
+    track = parse_track(item)
+
+    assert track.deezer_id == 4603408
+    assert track.title == "Billie Jean"
+    assert track.duration_ms == 293_000
+    assert track.preview_url == item["preview"]
+    assert track.isrc is None
+    assert track.explicit is False
+    assert track.track_position is None
+    assert track.artist == ArtistRecord(259, "Michael Jackson", item["artist"]["picture_big"])
+    assert track.album == AlbumRecord(423368, "Michael Jackson's This Is It", item["album"]["cover_big"], None)
+
+
+@pytest.mark.parametrize("fixture", ["chart_0_tracks.json", "chart_106_tracks.json"])
+def test_chart_item_position_is_not_a_track_position(recorded, fixture):
+    item = recorded(fixture)["data"][0]
+
+    track = parse_track(item)
+
+    assert track.deezer_id == item["id"]
+    assert track.track_position is None  # "position" is the chart rank
+    assert track.album.deezer_id == item["album"]["id"]
+    assert track.artist.picture_url == item["artist"]["picture_big"]
+
+
+def test_chart_overview_tracks_parse_like_chart_tracks(recorded):
+    items = recorded("chart_0.json")["tracks"]["data"]
+
+    tracks = [parse_track(item) for item in items]
+
+    assert [t.deezer_id for t in tracks] == [item["id"] for item in items]
+
+
+def test_album_response_gives_album_with_release_date_and_its_artist(recorded):
+    body = recorded("album_302127.json")
+
+    album = parse_album(body)
+    artist = parse_artist(body["artist"])
+
+    assert album == AlbumRecord(302127, "Discovery", body["cover_big"], datetime.date(2001, 3, 7))
+    assert artist == ArtistRecord(27, "Daft Punk", body["artist"]["picture_big"])
+
+
+def test_album_track_item_takes_album_and_artist_picture_from_context(recorded):
+    album_body = recorded("album_302127.json")
+    album, artist = parse_album(album_body), parse_artist(album_body["artist"])
+    item = recorded("album_302127_tracks.json")["data"][3]
+
+    track = parse_track(item, album=album, artist=artist)
+
+    assert track.deezer_id == 3135556
+    assert track.title == "Harder Better Faster Stronger"
+    assert track.isrc == "GBDUW0000059"
+    assert track.track_position == 4
+    assert track.album == album
+    assert track.artist == artist
+    assert track.artist.picture_url is not None
+
+
+def test_album_track_by_another_artist_keeps_its_own_artist(recorded):
+    album_body = recorded("album_302127.json")
+    item = recorded("album_302127_tracks.json")["data"][0]
+    item["artist"] = {"id": 259, "name": "Michael Jackson", "type": "artist"}
+
+    track = parse_track(item, album=parse_album(album_body), artist=parse_artist(album_body["artist"]))
+
+    assert track.artist == ArtistRecord(259, "Michael Jackson", None)
+
+
+def test_album_track_without_context_has_unknown_album_and_picture(recorded):
+    item = recorded("album_302127_tracks.json")["data"][0]
+
+    track = parse_track(item)
+
+    assert track.album is None
+    assert track.artist == ArtistRecord(27, "Daft Punk", None)
+
+
+def test_playlist_item_with_empty_preview_has_no_preview(recorded):
+    items = recorded("playlist_908622995.json")["tracks"]["data"]
+    unplayable = next(item for item in items if item["preview"] == "")
+
+    track = parse_track(unplayable)
+
+    assert track.preview_url is None
+    assert track.deezer_id == unplayable["id"]
+
+
+def test_playlist_tracks_page_items_parse(recorded):
+    items = recorded("playlist_9200461_tracks_page1.json")["data"]
+
+    tracks = [parse_track(item) for item in items]
+
+    assert [t.deezer_id for t in tracks] == [item["id"] for item in items]
+    assert all(t.isrc is None and t.album.release_date is None for t in tracks)
+    assert sum(t.preview_url is None for t in tracks) == 3
+
+
+def test_artist_top_item_uses_main_artist_not_contributors(recorded):
+    item = recorded("artist_27_top.json")["data"][0]
+    artist = parse_artist(recorded("artist_27.json"))
+
+    track = parse_track(item, artist=artist)
+
+    assert track.title == "Instant Crush"
+    assert track.artist == artist
+    assert track.album == AlbumRecord(6575789, "Random Access Memories", item["album"]["cover_big"], None)
+
+
+def test_full_track_response_has_isrc_position_and_release_date(recorded):
+    body = recorded("track_3135556.json")
+
+    track = parse_track(body)
+
+    assert track.isrc == "GBDUW0000059"
+    assert track.track_position == 4
+    assert track.explicit is False
+    assert track.album.release_date == datetime.date(2001, 3, 7)
+
+
+def test_explicit_track_is_explicit(recorded):
+    assert parse_track(recorded("track_1425844092_contributors.json")).explicit is True
+
+
+def test_artist_album_item_has_release_date(recorded):
+    item = recorded("artist_27_albums_page1.json")["data"][0]
+
+    album = parse_album(item)
+
+    assert album == AlbumRecord(8244118, "Human After All (Remixes)", item["cover_big"], datetime.date(2005, 3, 20))
+
+
+def test_zero_release_date_means_unknown(recorded):
+    # No recorded response carries it; Deezer sends it on albums without a known date.
+    item = recorded("artist_27_albums_page1.json")["data"][0]
+    item["release_date"] = "0000-00-00"
+
+    assert parse_album(item).release_date is None
+
+
+def test_placeholder_picture_with_empty_hash_means_no_picture(recorded):
+    artists = recorded("search_artist_daft_punk.json")["data"]
+    placeholder = next(a for a in artists if "/artist//" in a["picture_big"])
+
+    assert parse_artist(placeholder).picture_url is None
+
+
+def test_missing_or_empty_images_mean_no_image(recorded):
+    item = recorded("artist_27_albums_page1.json")["data"][0]
+    del item["cover_big"]
+    artist = recorded("artist_27.json")
+    artist["picture_big"] = ""
+
+    assert parse_album(item).cover_url is None
+    assert parse_artist(artist).picture_url is None
+
+
+@pytest.mark.parametrize("broken", [{"id": None}, {"title": ""}, {"artist": None}])
+def test_item_without_id_title_or_artist_is_malformed(recorded, broken):
+    item = {**recorded("search_billy_jean_limit2.json")["data"][0], **broken}
+
+    with pytest.raises(MalformedItemError):
+        parse_track(item)
+
+
+@pytest.mark.parametrize(
+    ("source", "described"),
+    [
+        (DeezerSource("album", 302127), "album 302127"),
+        (DeezerSource("artist", 27), "artist 27"),
+        (DeezerSource("playlist", 9200461), "playlist 9200461"),
+        (DeezerSource("query", "daft punk"), 'query "daft punk"'),
+        (DeezerSource("chart", None), "chart"),
+    ],
+)
+def test_source_describes_itself(source, described):
+    assert source.describe() == described
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [("album", "302127"), ("artist", 0), ("playlist", True), ("query", "  "), ("chart", 0), ("track", 1)],
+)
+def test_invalid_source_is_rejected(kind, value):
+    with pytest.raises(ValueError):
+        DeezerSource(kind, value)
