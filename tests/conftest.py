@@ -124,3 +124,21 @@ def error_codes(response):
     for error in body["errors"]:
         assert set(error) <= {"code", "message", "field"} and error["code"] and error["message"], error
     return [e["code"] for e in body["errors"]]
+
+
+@pytest.fixture
+def drain_jobs(app):
+    """Run what is queued, as a worker would: with Redis, an RQ SimpleWorker in burst mode inside
+    this process; without Redis, jobs already ran in-process at enqueue time."""
+
+    def drain(queues=("ingest", "default")):
+        from rq import SimpleWorker
+
+        from app.jobs import get_queue
+
+        if redis_connection() is None:
+            return
+        worker = SimpleWorker([get_queue(name) for name in queues], connection=redis_connection())
+        worker.work(burst=True, with_scheduler=False, logging_level="WARNING")
+
+    return drain

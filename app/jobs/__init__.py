@@ -52,9 +52,9 @@ def enqueue(queue_name: str, func, *args, job_id: str | None = None, retry: Retr
     job_id = job_id or uuid.uuid4().hex
     if redis_connection() is None:
         return _run_inline(func, job_id, args, kwargs)
-    return get_queue(queue_name).enqueue(
-        func, *args, kwargs=kwargs, job_id=job_id, retry=retry,
-        job_timeout=QUEUES[queue_name]["job_timeout"], failure_ttl=QUEUES[queue_name]["failure_ttl"],
+    return get_queue(queue_name).enqueue_call(
+        func, args=args, kwargs=kwargs, job_id=job_id, retry=retry,
+        timeout=QUEUES[queue_name]["job_timeout"], failure_ttl=QUEUES[queue_name]["failure_ttl"],
     )
 
 
