@@ -1,0 +1,111 @@
+"""Every layer answers in the one error shape, never HTML or a stack trace."""
+import logging
+
+import pytest
+from flask import Blueprint
+
+from tests.conftest import error_codes
+
+
+def test_unknown_path_is_json_404(client):
+    response = client.get("/no/such/path")
+    assert response.status_code == 404 and response.is_json
+    assert error_codes(response) == ["not_found"]
+
+
+def test_trailing_slash_is_not_redirected(client):
+    response = client.get("/up/")
+    assert response.status_code == 404 and response.is_json
+
+
+def test_wrong_method_is_405_with_allow_header(client):
+    response = client.delete("/api/v1/auth/login")
+    assert response.status_code == 405
+    assert error_codes(response) == ["method_not_allowed"]
+    assert "POST" in response.headers["Allow"]
+
+
+def test_body_over_10_mb_is_413(client):
+    response = client.post("/api/v1/auth", data=b"x" * (10 * 1024 * 1024 + 1), content_type="application/json")
+    assert response.status_code == 413
+    assert error_codes(response) == ["payload_too_large"]
+
+
+def test_request_id_is_returned_and_logged(client, caplog):
+    caplog.set_level(logging.INFO, logger="listify.request")
+    response = client.get("/up", headers={"X-Request-ID": "abc-123"})
+    assert response.headers["X-Request-ID"] == "abc-123"
+    line = [r.getMessage() for r in caplog.records if r.name == "listify.request"][-1]
+    assert "GET /up 200" in line and "request_id=abc-123" in line
+
+
+def test_unsafe_request_id_is_replaced(client):
+    response = client.get("/up", headers={"X-Request-ID": "bad id <script>"})
+    assert response.headers["X-Request-ID"] != "bad id <script>"
+    assert len(response.headers["X-Request-ID"]) == 32
+
+
+@pytest.fixture
+def app_with_broken_route(app_config):
+    from app import create_app
+
+    app = create_app(app_config)
+    broken = Blueprint("broken", __name__)
+
+    @broken.route("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    app.register_blueprint(broken)
+    return app
+
+
+def test_unexpected_error_is_json_500_without_stack_trace(app_with_broken_route, caplog):
+    response = app_with_broken_route.test_client().get("/boom")
+    assert response.status_code == 500
+    assert error_codes(response) == ["internal_error"]
+    assert b"secret internals" not in response.data and b"Traceback" not in response.data
+    request_id = response.headers["X-Request-ID"]
+    logged = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert any(request_id in r.getMessage() and r.exc_info for r in logged)
+
+
+def test_default_rate_limit_applies_to_api_routes(client, app):
+    assert app.config["RATELIMIT_DEFAULT"] == "300 per minute"
+    codes = [client.get("/api/v1/users/me").status_code for _ in range(301)]
+    assert codes[:300] == [401] * 300 and codes[300] == 429
+    response = client.get("/api/v1/users/me")
+    assert error_codes(response) == ["rate_limited"] and int(response.headers["Retry-After"]) > 0
+    assert response.headers["X-RateLimit-Limit"] == "300"
+    assert client.get("/up").status_code == 200  # probes are not limited
+
+
+def test_cors_allows_configured_origins_only(app_config):
+    from app import create_app
+
+    class WithCors(app_config):
+        CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
+
+    client = create_app(WithCors).test_client()
+    allowed = client.get("/up", headers={"Origin": "https://app.example.com"})
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+    denied = client.get("/up", headers={"Origin": "https://evil.example.com"})
+    assert "Access-Control-Allow-Origin" not in denied.headers
+
+
+def test_trusted_proxy_count_decides_the_client_ip(app_config):
+    from app import create_app
+
+    class BehindOneProxy(app_config):
+        TRUSTED_PROXIES = 1
+        RATELIMIT_LOGIN = "1 per minute"
+
+    client = create_app(BehindOneProxy).test_client()
+    body = {"email": "x@example.com", "password": "whatever1"}
+    first = client.post("/api/v1/auth/login", json={**body, "email": "a@example.com"},
+                        headers={"X-Forwarded-For": "198.51.100.1"})
+    other_ip = client.post("/api/v1/auth/login", json={**body, "email": "b@example.com"},
+                           headers={"X-Forwarded-For": "198.51.100.2"})
+    same_ip = client.post("/api/v1/auth/login", json={**body, "email": "c@example.com"},
+                          headers={"X-Forwarded-For": "198.51.100.1"})
+    assert (first.status_code, other_ip.status_code, same_ip.status_code) == (401, 401, 429)

@@ -1,0 +1,54 @@
+from tests.conftest import error_codes
+
+
+def test_up(client):
+    response = client.get("/up")
+    assert response.status_code == 200 and response.get_json() == {"status": "ok"}
+
+
+def test_ready_checks_the_database(client):
+    response = client.get("/ready")
+    assert response.status_code == 200
+    assert response.get_json()["checks"]["database"] == "ok"
+
+
+def test_ready_is_503_naming_what_is_down(app_config):
+    from app import create_app
+
+    class RedisDown(app_config):
+        REDIS_URL = "redis://127.0.0.1:1/0"
+
+    response = create_app(RedisDown).test_client().get("/ready")
+    assert response.status_code == 503
+    assert error_codes(response) == ["service_unavailable"]
+    assert "redis" in response.get_json()["errors"][0]["message"]
+
+
+def test_ready_reports_database_down(app_config):
+    from app import create_app
+
+    class DatabaseDown(app_config):
+        SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=1"
+
+    response = create_app(DatabaseDown).test_client().get("/ready")
+    assert response.status_code == 503
+    assert "database" in response.get_json()["errors"][0]["message"]
+
+
+def test_openapi_document_describes_the_error_shape(client):
+    spec = client.get("/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    assert "/api/v1/auth/login" in spec["paths"] and "/api/v2/refresh_tokens" in spec["paths"]
+    error_schema = spec["components"]["schemas"]["Error"]
+    assert error_schema["required"] == ["errors"]
+    login = spec["paths"]["/api/v1/auth/login"]["post"]["responses"]
+    assert {"200", "401", "422", "429"} <= set(login)
+
+
+def test_docs_page_is_served_without_a_cdn(client):
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert b"/docs/assets/swagger-ui-bundle.js" in page.data and b"//cdn" not in page.data
+    asset = client.get("/docs/assets/swagger-ui-bundle.js")
+    assert asset.status_code == 200 and asset.mimetype in ("text/javascript", "application/javascript")
+    asset.close()
