@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -18,6 +18,14 @@ class Artist(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     albums = relationship("Album", back_populates="artist", lazy="raise", order_by="Album.id")
+
+    __table_args__ = (
+        # Artist search (`q`, a case-insensitive substring): trigram index, PostgreSQL only.
+        Index(
+            "ix_artists_name_trgm", func.lower(name).label("name_lower"),
+            postgresql_using="gin", postgresql_ops={"name_lower": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
+    )
 
 
 class Album(db.Model):
@@ -59,6 +67,19 @@ class Song(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     album = relationship("Album", back_populates="songs", lazy="raise")
+
+    __table_args__ = (
+        # Song search (`q` matches a case-insensitive substring of the title or artist name): trigram
+        # indexes, combined by a BitmapOr on PostgreSQL.
+        Index(
+            "ix_songs_title_trgm", func.lower(title).label("title_lower"),
+            postgresql_using="gin", postgresql_ops={"title_lower": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
+        Index(
+            "ix_songs_artist_name_trgm", func.lower(artist_name).label("artist_name_lower"),
+            postgresql_using="gin", postgresql_ops={"artist_name_lower": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
+    )
 
 
 class SyncJob(db.Model):

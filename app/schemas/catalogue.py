@@ -5,7 +5,7 @@ SongSchema loads `Song.album` and `Album.artist` first (see `app.services.catalo
 """
 from marshmallow import Schema, fields, validate
 
-from app.schemas.common import Id
+from app.models import MAX_ID
 
 
 class ArtistSchema(Schema):
@@ -53,14 +53,19 @@ class ArtistDetailSchema(ArtistSchema):
 SEARCH = validate.Length(min=1, max=100)
 
 
+def QueryId(**kwargs):
+    """An id in a query string (text, so not strict), in the 64-bit signed range (else 422)."""
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
 class SongFilterSchema(Schema):
     q = fields.String(
         validate=SEARCH,
         metadata={"description": "Case-insensitive substring of the title or the artist's name; "
                                  "`%`, `_` and `\\` match themselves."},
     )
-    artist_id = Id(metadata={"description": "Only this artist's songs."})
-    album_id = Id(metadata={"description": "Only this album's songs."})
+    artist_id = QueryId(metadata={"description": "Only this artist's songs."})
+    album_id = QueryId(metadata={"description": "Only this album's songs."})
 
 
 class ArtistFilterSchema(Schema):

@@ -1,0 +1,131 @@
+import pytest
+from sqlalchemy import text
+
+from app.errors import InvalidInput, NotFound
+from app.extensions import db
+from app.services import catalogue
+from tests.factories import count_queries, make_album, make_artist, make_song
+
+
+def titles(page):
+    return [song.title for song in page.items]
+
+
+def test_songs_are_listed_newest_first():
+    first, second = make_song("First"), make_song("Second")
+    assert [s.id for s in catalogue.list_songs(limit=20).items] == [second.id, first.id]
+
+
+def test_songs_pages_follow_the_cursor_without_overlap():
+    songs = [make_song(f"S{i}") for i in range(5)]
+    first = catalogue.list_songs(limit=2)
+    second = catalogue.list_songs(limit=2, cursor=first.next_cursor)
+    third = catalogue.list_songs(limit=2, cursor=second.next_cursor)
+    ids = [s.id for s in first.items + second.items + third.items]
+    assert ids == [s.id for s in reversed(songs)]
+    assert third.next_cursor is None
+
+
+def test_songs_legacy_page_and_per_use_offsets():
+    songs = [make_song(f"S{i}") for i in range(5)]
+    page = catalogue.list_songs(limit=20, page=2, per=2)
+    assert [s.id for s in page.items] == [songs[2].id, songs[1].id]
+
+
+def test_song_query_matches_title_case_insensitively():
+    make_song("Get Lucky"), make_song("Around the World")
+    assert titles(catalogue.list_songs(q="LUCK", limit=20)) == ["Get Lucky"]
+
+
+def test_song_query_matches_artist_name():
+    artist = make_artist("Daft Punk")
+    make_song("One More Time", artist=artist), make_song("Other")
+    assert titles(catalogue.list_songs(q="daft", limit=20)) == ["One More Time"]
+
+
+@pytest.mark.parametrize("q, expected", [
+    ("100%", ["100% Pure"]),
+    ("%", ["100% Pure"]),
+    ("a_b", ["a_b"]),
+    ("_", ["a_b"]),
+    ("\\", ["back\\slash"]),
+])
+def test_song_query_wildcards_match_only_themselves(q, expected):
+    for title in ("100% Pure", "1000 Pure", "a_b", "axb", "back\\slash", "backslash"):
+        make_song(title)
+    assert titles(catalogue.list_songs(q=q, limit=20)) == expected
+
+
+def test_songs_filter_by_album():
+    album = make_album()
+    on_album = make_song("On", album=album)
+    make_song("Off")
+    assert [s.id for s in catalogue.list_songs(album_id=album.id, limit=20).items] == [on_album.id]
+
+
+def test_songs_filter_by_artist_through_albums():
+    artist = make_artist()
+    a = make_song("A", album=make_album(artist=artist))
+    b = make_song("B", album=make_album(artist=artist))
+    make_song("Other")
+    assert [s.id for s in catalogue.list_songs(artist_id=artist.id, limit=20).items] == [b.id, a.id]
+
+
+def test_song_list_with_forged_cursor_is_invalid_input():
+    with pytest.raises(InvalidInput):
+        catalogue.list_songs(limit=20, cursor="forged")
+
+
+def test_unknown_song_is_not_found():
+    with pytest.raises(NotFound):
+        catalogue.get_song(999)
+
+
+def test_album_songs_are_in_track_order():
+    album = make_album()
+    third = make_song("Third", album=album, disk_number=2, track_position=1)
+    second = make_song("Second", album=album, disk_number=1, track_position=2)
+    first = make_song("First", album=album, disk_number=1, track_position=1)
+    expected, album_id = [first.id, second.id, third.id], album.id
+    db.session.expunge_all()
+    assert [s.id for s in catalogue.get_album(album_id).songs] == expected
+
+
+def test_artists_filter_by_name_substring():
+    make_artist("Daft Punk"), make_artist("Punkish"), make_artist("Air")
+    page = catalogue.list_artists(q="PUNK", limit=20)
+    assert sorted(a.name for a in page.items) == ["Daft Punk", "Punkish"]
+
+
+def _statements_for_page(size):
+    artists = [make_artist() for _ in range(size)]
+    for artist in artists:
+        make_song(artist=artist)
+    db.session.expunge_all()
+    with count_queries() as counter:
+        page = catalogue.list_songs(limit=size)
+        from app.schemas.catalogue import SongSchema
+
+        SongSchema(many=True).dump(page.items)
+    return counter.count
+
+
+def test_song_page_query_count_does_not_grow_with_page_size():
+    small = _statements_for_page(2)
+    db.session.expunge_all()
+    large = _statements_for_page(10)
+    assert small == large == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("column", ["title", "artist_name"])
+def test_song_search_can_use_the_trigram_indexes(column):
+    make_song("Harder Better Faster Stronger")
+    with db.engine.connect() as connection:
+        # A tiny table is cheapest to read whole; forbid whole-table and whole-index scans to see
+        # whether the trigram indexes can answer the search itself.
+        connection.execute(text("SET enable_seqscan = off"))
+        connection.execute(text("SET enable_indexscan = off"))
+        compiled = catalogue.songs_query(q="harder").compile(dialect=connection.dialect)
+        plan = "\n".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params))
+    assert f"Bitmap Index Scan on ix_songs_{column}_trgm" in plan, plan
