@@ -1,0 +1,230 @@
+"""Deezer ingestion: turning the client's TrackPages into artists, albums and songs, idempotently.
+
+Each page is written with three bulk upserts (artists, then albums, then songs) keyed on Deezer ids, in the
+caller's transaction: `INSERT ... ON CONFLICT (deezer_id) DO UPDATE`, where a value Deezer did not send (None:
+search items carry no ISRC nor release date) never replaces a known one, and a row whose values are all the same
+is neither written nor counted. Rows are sent in Deezer-id order so concurrent jobs lock them in the same order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Iterable
+
+from flask import current_app
+from sqlalchemy import func, literal_column, or_, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.extensions import db
+from app.jobs import redis_connection
+from app.models import Album, Artist, Song, utcnow
+from app.services.deezer import (
+    AlbumRecord,
+    ArtistRecord,
+    DeezerClient,
+    LocalSlidingWindowLimiter,
+    RedisSlidingWindowLimiter,
+    TrackRecord,
+)
+
+# Songs whose Deezer item names no album still need one: a per-artist album without a Deezer id.
+UNKNOWN_ALBUM_TITLE = "Unknown album"
+TEXT_MAX = 300
+URL_MAX = 500
+ISRC_MAX = 12
+
+
+@dataclass(frozen=True)
+class PageCounts:
+    created: int = 0
+    updated: int = 0
+
+
+def deezer_client() -> DeezerClient:
+    """A client on DEEZER_API_URL whose quota is shared by every worker through Redis when REDIS_URL is set."""
+    config = current_app.config
+    window = {"max_requests": config["DEEZER_MAX_REQUESTS"], "window_seconds": config["DEEZER_WINDOW_SECONDS"]}
+    redis = redis_connection()
+    if redis is not None:
+        limiter = RedisSlidingWindowLimiter(redis, **window)
+    else:
+        # In-process mode: one limiter per app, so successive syncs in this process share the window.
+        limiter = current_app.extensions.get("listify_deezer_limiter")
+        if limiter is None:
+            limiter = current_app.extensions["listify_deezer_limiter"] = LocalSlidingWindowLimiter(**window)
+    return DeezerClient(config["DEEZER_API_URL"], limiter)
+
+
+def store_tracks(tracks: Iterable[TrackRecord]) -> PageCounts:
+    """Upsert one page of tracks with their artists and albums, in the caller's transaction (no commit)."""
+    tracks = _dedupe_tracks(tracks)
+    if not tracks:
+        return PageCounts()
+    insert = _insert_for_dialect()
+    now = utcnow()
+    artist_ids = _upsert_artists(insert, _dedupe_artists(tracks), now)
+    album_ids = _upsert_albums(insert, _albums_with_artist(tracks), artist_ids, now)
+    album_ids_by_artist = _unknown_albums({artist_ids[t.artist.deezer_id] for t in tracks if t.album is None}, now)
+    rows = []
+    for track in tracks:
+        artist_id = artist_ids[track.artist.deezer_id]
+        album_id = album_ids[track.album.deezer_id] if track.album else album_ids_by_artist[artist_id]
+        rows.append(_song_row(track, album_id, now))
+    return _upsert_songs(insert, rows)
+
+
+def _insert_for_dialect():
+    name = db.session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert
+    if name == "sqlite":
+        return sqlite.insert
+    raise RuntimeError(f"Deezer ingestion needs PostgreSQL or SQLite, not {name}")
+
+
+def _merge(first, second):
+    """Two records of one Deezer id from the same page: the later values win, except where they are unknown."""
+    known = {name: value for name, value in vars(second).items() if value is not None}
+    return replace(first, **known)
+
+
+def _dedupe_tracks(tracks: Iterable[TrackRecord]) -> list[TrackRecord]:
+    # PostgreSQL refuses to touch one row twice in a statement, so a page that repeats an id is merged first.
+    by_id: dict[int, TrackRecord] = {}
+    for track in tracks:
+        seen = by_id.get(track.deezer_id)
+        by_id[track.deezer_id] = track if seen is None else _merge(seen, track)
+    return [by_id[key] for key in sorted(by_id)]
+
+
+def _dedupe_artists(tracks: list[TrackRecord]) -> list[ArtistRecord]:
+    by_id: dict[int, ArtistRecord] = {}
+    for track in tracks:
+        seen = by_id.get(track.artist.deezer_id)
+        by_id[track.artist.deezer_id] = track.artist if seen is None else _merge(seen, track.artist)
+    return [by_id[key] for key in sorted(by_id)]
+
+
+def _albums_with_artist(tracks: list[TrackRecord]) -> list[tuple[AlbumRecord, int]]:
+    # Deezer items do not name an album's own artist: the first track's artist on the page stands for it.
+    by_id: dict[int, tuple[AlbumRecord, int]] = {}
+    for track in tracks:
+        if track.album is None:
+            continue
+        seen = by_id.get(track.album.deezer_id)
+        if seen is None:
+            by_id[track.album.deezer_id] = (track.album, track.artist.deezer_id)
+        else:
+            by_id[track.album.deezer_id] = (_merge(seen[0], track.album), seen[1])
+    return [by_id[key] for key in sorted(by_id)]
+
+
+def _text(value: str | None, limit: int = TEXT_MAX) -> str | None:
+    return value[:limit] if value is not None else None
+
+
+def _url(value: str | None) -> str | None:
+    # A cut URL points nowhere: an overlong one is treated as unknown.
+    return value if value is not None and len(value) <= URL_MAX else None
+
+
+def _changed(table, excluded, columns, keep_known) -> object:
+    """SET values for `columns` (COALESCE for `keep_known`), and the WHERE that skips rows they would not change."""
+    values = {}
+    for name in columns:
+        new = getattr(excluded, name)
+        values[name] = func.coalesce(new, table.c[name]) if name in keep_known else new
+    differs = or_(*(values[name].is_distinct_from(table.c[name]) for name in columns))
+    return values, differs
+
+
+def _upsert(insert, model, rows, columns, keep_known, now, returning=()):
+    table = model.__table__
+    stmt = insert(table).values(rows)
+    values, differs = _changed(table, stmt.excluded, columns, keep_known)
+    stmt = stmt.on_conflict_do_update(index_elements=[table.c.deezer_id], set_={**values, "updated_at": now},
+                                      where=differs)
+    if returning:
+        stmt = stmt.returning(*returning)
+    return db.session.execute(stmt)
+
+
+def _ids_of(model, deezer_ids) -> dict[int, int]:
+    rows = db.session.execute(select(model.deezer_id, model.id).where(model.deezer_id.in_(deezer_ids)))
+    return dict(rows.all())
+
+
+def _upsert_artists(insert, artists: list[ArtistRecord], now) -> dict[int, int]:
+    rows = [{"deezer_id": a.deezer_id, "name": _text(a.name), "picture_url": _url(a.picture_url),
+             "created_at": now, "updated_at": now} for a in artists]
+    _upsert(insert, Artist, rows, ("name", "picture_url"), {"picture_url"}, now)
+    # Unchanged rows are not RETURNed by a conditional DO UPDATE: one SELECT maps every id of the page.
+    return _ids_of(Artist, [a.deezer_id for a in artists])
+
+
+def _upsert_albums(insert, albums: list[tuple[AlbumRecord, int]], artist_ids: dict[int, int], now) -> dict[int, int]:
+    if not albums:
+        return {}
+    rows = [{"deezer_id": a.deezer_id, "title": _text(a.title), "cover_url": _url(a.cover_url),
+             "release_date": a.release_date, "artist_id": artist_ids[artist_deezer_id],
+             "created_at": now, "updated_at": now} for a, artist_deezer_id in albums]
+    # The album's artist is set when the album is first stored, and kept.
+    _upsert(insert, Album, rows, ("title", "cover_url", "release_date"), {"cover_url", "release_date"}, now)
+    return _ids_of(Album, [a.deezer_id for a, _ in albums])
+
+
+def _unknown_albums(artist_ids: set[int], now) -> dict[int, int]:
+    """The "Unknown album" of each artist (made once), for songs whose item names no album."""
+    if not artist_ids:
+        return {}
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Without a Deezer id there is no unique key to upsert on: serialise the find-or-create instead.
+        db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext('listify:unknown-albums'))"))
+
+    def existing():
+        return dict(db.session.execute(
+            select(Album.artist_id, func.min(Album.id))
+            .where(Album.artist_id.in_(artist_ids), Album.deezer_id.is_(None), Album.title == UNKNOWN_ALBUM_TITLE)
+            .group_by(Album.artist_id)
+        ).all())
+
+    found = existing()
+    missing = sorted(artist_ids - found.keys())
+    if missing:
+        db.session.execute(Album.__table__.insert(), [
+            {"artist_id": artist_id, "title": UNKNOWN_ALBUM_TITLE, "created_at": now, "updated_at": now}
+            for artist_id in missing
+        ])
+        found = existing()
+    return found
+
+
+def _song_row(track: TrackRecord, album_id: int, now) -> dict:
+    isrc = track.isrc if track.isrc is not None and len(track.isrc) <= ISRC_MAX else None
+    return {
+        "deezer_id": track.deezer_id, "album_id": album_id, "title": _text(track.title),
+        "artist_name": _text(track.artist.name), "duration_ms": track.duration_ms,
+        "preview_url": _url(track.preview_url), "isrc": isrc, "explicit": track.explicit,
+        "track_position": track.track_position, "created_at": now, "updated_at": now,
+    }
+
+
+SONG_COLUMNS = ("album_id", "title", "artist_name", "duration_ms", "preview_url", "isrc", "explicit", "track_position")
+SONG_KEEP_KNOWN = {"duration_ms", "preview_url", "isrc", "explicit", "track_position"}
+
+
+def _upsert_songs(insert, rows: list[dict]) -> PageCounts:
+    now = rows[0]["updated_at"]
+    if insert is postgresql.insert:
+        # xmax is 0 on a row this statement inserted; an updated row carries our transaction id.
+        result = _upsert(insert, Song, rows, SONG_COLUMNS, SONG_KEEP_KNOWN, now,
+                         returning=(literal_column("xmax = 0").label("inserted"),))
+        inserted = [row.inserted for row in result]
+        return PageCounts(created=sum(inserted), updated=len(inserted) - sum(inserted))
+    # SQLite has no xmax: the ids present before the upsert tell inserts from updates (SQLite serves development
+    # and tests; concurrent writers there may miscount, never duplicate).
+    page_ids = [row["deezer_id"] for row in rows]
+    before = set(db.session.scalars(select(Song.deezer_id).where(Song.deezer_id.in_(page_ids))))
+    result = _upsert(insert, Song, rows, SONG_COLUMNS, SONG_KEEP_KNOWN, now, returning=(Song.__table__.c.deezer_id,))
+    written = set(result.scalars())
+    return PageCounts(created=len(written - before), updated=len(written & before))
+
