@@ -1,0 +1,305 @@
+"""PUT/DELETE /api/v1/users/me/profile_picture, on the local backend and on S3 (a real moto server).
+
+The storage fixtures here (`storage_backend`, `local_backend`) are also used by the media and export tests.
+"""
+import io
+import os
+import socket
+from urllib.parse import parse_qs, urlsplit
+
+import boto3
+import pytest
+import requests
+from botocore.config import Config
+from moto.server import ThreadedMotoServer
+from PIL import Image
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
+
+from app.extensions import db
+from app.models import User
+from app.services.media import get_storage
+from tests.conftest import error_codes
+
+URL = "/api/v1/users/me/profile_picture"
+BUCKET = "listify-api-test"
+
+
+# --- storage backends -----------------------------------------------------------------------
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+class Backend:
+    """The storage the app uses in this test, and how a client fetches its URLs."""
+
+    def __init__(self, kind, client):
+        self.kind, self.client = kind, client
+
+    @property
+    def storage(self):
+        return get_storage()
+
+    def keys(self, prefix):
+        if self.kind == "s3":
+            listing = self.storage._client.list_objects_v2(Bucket=BUCKET, Prefix=prefix + "/")
+            return sorted(item["Key"] for item in listing.get("Contents", []))
+        root = self.storage.root / prefix
+        return sorted(f"{prefix}/{name}" for name in os.listdir(root)) if root.exists() else []
+
+    def read(self, key):
+        with self.storage.open(key) as stored:
+            return stored.read()
+
+    def fetch(self, url):
+        """(status, content type, body) of a URL the API returned, fetched as a client would."""
+        if self.kind == "s3":
+            response = requests.get(url, timeout=10)
+            return response.status_code, response.headers["Content-Type"], response.content
+        assert url.startswith("/media/")
+        response = self.client.get(url)
+        try:
+            return response.status_code, response.headers["Content-Type"], response.get_data()
+        finally:
+            response.close()  # closes the streamed file
+
+
+@pytest.fixture
+def local_backend(app, client, monkeypatch, tmp_path):
+    monkeypatch.setitem(app.config, "STORAGE_LOCAL_ROOT", str(tmp_path / "media"))  # empty for each test
+    monkeypatch.setitem(app.extensions, "listify_storage", None)  # rebuilt from the config on first use
+    return Backend("local", client)
+
+
+@pytest.fixture
+def s3_backend(app, client, monkeypatch, moto_endpoint):
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    for name, value in {
+        "STORAGE_BACKEND": "s3", "S3_BUCKET": BUCKET, "S3_ENDPOINT_URL": moto_endpoint, "S3_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setitem(app.config, name, value)
+    monkeypatch.setitem(app.extensions, "listify_storage", None)
+    s3 = boto3.client(
+        "s3", endpoint_url=moto_endpoint, region_name="us-east-1", config=Config(s3={"addressing_style": "path"})
+    )
+    s3.create_bucket(Bucket=BUCKET)
+    yield Backend("s3", client)
+    for item in s3.list_objects_v2(Bucket=BUCKET).get("Contents", []):
+        s3.delete_object(Bucket=BUCKET, Key=item["Key"])
+    s3.delete_bucket(Bucket=BUCKET)
+
+
+@pytest.fixture(params=["local", "s3"])
+def storage_backend(request):
+    return request.getfixturevalue(f"{request.param}_backend")
+
+
+# --- images ---------------------------------------------------------------------------------
+
+
+def image_bytes(image_format, size=(80, 60), **options):
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (20, 120, 220)).save(buffer, format=image_format, **options)
+    return buffer.getvalue()
+
+
+def jpeg_with_exif():
+    exif = Image.Exif()
+    exif[0x010F] = "SpyCam Inc."  # Make
+    exif[0x8825] = {1: "N", 2: (48.0, 51.0, 29.0), 3: "E", 4: (2.0, 17.0, 40.0)}  # GPS
+    return image_bytes("JPEG", exif=exif.tobytes())
+
+
+def multipart(field, data, filename):
+    """A multipart body built in memory (the test client would spool a large one to an unclosed temp file)."""
+    boundary, body = encode_multipart({field: FileStorage(io.BytesIO(data), filename=filename)})
+    return {"data": body, "content_type": f"multipart/form-data; boundary={boundary}"}
+
+
+def upload(client, headers, data, filename="picture.png"):
+    return client.put(URL, headers=headers, **multipart("file", data, filename))
+
+
+@pytest.fixture
+def user(make_user):
+    return make_user()
+
+
+def picture_key(user_id):
+    db.session.expire_all()
+    return db.session.get(User, user_id).profile_picture_key
+
+
+# --- uploads --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("image_format", "content_type", "extension"),
+    [("JPEG", "image/jpeg", "jpg"), ("PNG", "image/png", "png"), ("WEBP", "image/webp", "webp")],
+)
+def test_upload_stores_each_image_type_and_returns_a_url_that_serves_it(
+    client, auth_headers, user, storage_backend, image_format, content_type, extension
+):
+    response = upload(client, auth_headers(user), image_bytes(image_format), filename="whatever.bin")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert set(body) == {"profile_picture_url"}
+    key = picture_key(user.id)
+    assert key.startswith("avatars/") and key.endswith(f".{extension}")
+    assert storage_backend.keys("avatars") == [key]
+    status, served_type, data = storage_backend.fetch(body["profile_picture_url"])
+    assert (status, served_type) == (200, content_type)
+    assert Image.open(io.BytesIO(data)).format == image_format
+
+
+def test_profile_shows_the_uploaded_picture_url(client, auth_headers, user, local_backend):
+    upload(client, auth_headers(user), image_bytes("PNG"))
+    url = client.get("/api/v1/users/me", headers=auth_headers(user)).get_json()["user"]["profile_picture_url"]
+    assert local_backend.fetch(url)[:2] == (200, "image/png")
+
+
+def test_stored_picture_has_no_exif(client, auth_headers, user, storage_backend):
+    original = jpeg_with_exif()
+    assert Image.open(io.BytesIO(original)).getexif()  # the upload does carry EXIF
+    assert upload(client, auth_headers(user), original, "photo.jpg").status_code == 200
+    stored = storage_backend.read(picture_key(user.id))
+    assert not Image.open(io.BytesIO(stored)).getexif()
+    assert b"SpyCam" not in stored
+
+
+def test_replacing_the_picture_deletes_the_old_object(client, auth_headers, user, storage_backend):
+    upload(client, auth_headers(user), image_bytes("PNG"))
+    first = picture_key(user.id)
+    assert upload(client, auth_headers(user), image_bytes("WEBP")).status_code == 200
+    second = picture_key(user.id)
+    assert second != first
+    assert storage_backend.keys("avatars") == [second]
+
+
+def test_delete_removes_the_object_and_clears_the_key(client, auth_headers, user, storage_backend):
+    upload(client, auth_headers(user), image_bytes("PNG"))
+    response = client.delete(URL, headers=auth_headers(user))
+    assert response.status_code == 204
+    assert picture_key(user.id) is None
+    assert storage_backend.keys("avatars") == []
+    me = client.get("/api/v1/users/me", headers=auth_headers(user)).get_json()["user"]
+    assert me["profile_picture_url"] is None
+
+
+def test_delete_without_a_picture_is_204(client, auth_headers, user, local_backend):
+    assert client.delete(URL, headers=auth_headers(user)).status_code == 204
+    assert client.delete(URL, headers=auth_headers(user)).status_code == 204
+    assert picture_key(user.id) is None
+
+
+def test_s3_url_is_presigned_and_time_limited(client, app, auth_headers, user, s3_backend):
+    url = upload(client, auth_headers(user), image_bytes("PNG")).get_json()["profile_picture_url"]
+    parts = urlsplit(url)
+    assert parts.path == f"/{BUCKET}/{picture_key(user.id)}"
+    query = parse_qs(parts.query)
+    assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
+    assert query["X-Amz-Expires"] == [str(app.config["MEDIA_URL_TTL"])]
+    assert len(query["X-Amz-Signature"][0]) == 64
+    assert query["response-content-type"] == ["image/png"]
+
+
+# --- refusals -------------------------------------------------------------------------------
+
+
+def _truncated_png():
+    return image_bytes("PNG", size=(300, 300))[:200]
+
+
+def _bomb_png():
+    # Declares 20000 x 20000 pixels (400 megapixels) in a few bytes.
+    import struct
+    import zlib
+
+    def chunk(kind, payload):
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+    header = struct.pack(">IIBBBBB", 20000, 20000, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * 16))
+            + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize(
+    ("data", "filename", "status", "code"),
+    [
+        (b"just some text, not an image\n" * 10, "notes.png", 415, "unsupported_media_type"),
+        (b"GIF89a" + b"\x00" * 100, "anim.gif", 415, "unsupported_media_type"),
+        (b"", "empty.png", 415, "unsupported_media_type"),
+        (_truncated_png(), "cut.png", 415, "unsupported_media_type"),
+        (_bomb_png(), "bomb.png", 413, "payload_too_large"),
+        (os.urandom(6 * 1024 * 1024), "huge.jpg", 413, "payload_too_large"),
+        # Over 5 MB by a byte, so the multipart envelope stays under the early check: the processing caps it.
+        (b"\xff\xd8\xff" + b"\x00" * (5 * 1024 * 1024 - 2), "just-over.jpg", 413, "payload_too_large"),
+    ],
+    ids=["renamed-text", "gif", "empty", "truncated", "decompression-bomb", "6mb", "5mb-plus-one-byte"],
+)
+def test_refused_upload_stores_nothing(client, auth_headers, user, local_backend, data, filename, status, code):
+    response = upload(client, auth_headers(user), data, filename)
+    assert response.status_code == status
+    assert error_codes(response) == [code]
+    assert picture_key(user.id) is None
+    assert local_backend.keys("avatars") == []
+
+
+def test_refused_upload_keeps_the_previous_picture(client, auth_headers, user, local_backend):
+    upload(client, auth_headers(user), image_bytes("PNG"))
+    before = picture_key(user.id)
+    assert upload(client, auth_headers(user), b"not an image", "x.png").status_code == 415
+    assert picture_key(user.id) == before
+    assert local_backend.keys("avatars") == [before]
+
+
+def test_oversize_body_is_refused_before_the_form_is_parsed(client, auth_headers, user, local_backend, monkeypatch):
+    from werkzeug import formparser
+
+    def must_not_parse(*args, **kwargs):
+        raise AssertionError("the multipart body was parsed")
+
+    monkeypatch.setattr(formparser.FormDataParser, "parse", must_not_parse)
+    response = upload(client, auth_headers(user), os.urandom(6 * 1024 * 1024), "huge.jpg")
+    assert response.status_code == 413
+    assert error_codes(response) == ["payload_too_large"]
+
+
+def test_missing_file_field_is_422(client, auth_headers, user, local_backend):
+    response = client.put(URL, headers=auth_headers(user), **multipart("picture", image_bytes("PNG"), "a.png"))
+    assert response.status_code == 422
+    assert "validation_error" in error_codes(response)
+    assert {e.get("field") for e in response.get_json()["errors"]} >= {"file"}
+
+
+def test_upload_requires_authentication(client, local_backend):
+    response = client.put(URL, **multipart("file", image_bytes("PNG"), "a.png"))
+    assert response.status_code == 401
+    assert error_codes(response) == ["not_authenticated"]
+
+
+def test_openapi_documents_the_multipart_upload(client):
+    operation = client.get("/openapi.json").get_json()["paths"][URL]["put"]
+    schema = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert "file" in schema.get("properties", {}) or "$ref" in schema
+    assert {"200", "401", "413", "415", "422"} <= set(operation["responses"])
