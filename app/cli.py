@@ -4,6 +4,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from app.cli_sync import sync
 from app.extensions import db
 
 users_cli = AppGroup("users", help="Manage accounts.")
@@ -64,3 +65,4 @@ def worker(burst, queues):
 def register_commands(app):
     app.cli.add_command(users_cli)
     app.cli.add_command(worker)
+    app.cli.add_command(sync)

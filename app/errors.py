@@ -120,13 +120,13 @@ def error_response(status, errors, headers=None):
     return response
 
 
-def flatten_validation_messages(messages, prefix=None):
+def flatten_validation_messages(messages, prefix=None, top=True):
     """Turn webargs/marshmallow's nested messages into a flat list of contract errors."""
     errors = []
     if isinstance(messages, dict):
         for key, value in messages.items():
-            if key in ("json", "query", "querystring", "form", "files", "path", "headers", "view_args") and prefix is None:
-                errors += flatten_validation_messages(value, None)
+            if top and key in ("json", "query", "querystring", "form", "files", "path", "headers", "view_args"):
+                errors += flatten_validation_messages(value, None, top=False)  # a field may be called "query"
             elif key == "_schema":
                 errors += flatten_validation_messages(value, prefix)
             else:

@@ -6,6 +6,7 @@ BLUEPRINTS = [
     "app.blueprints.v1.auth",
     "app.blueprints.v1.users",
     "app.blueprints.v2.refresh_tokens",
+    "app.blueprints.v2.sync",
     "app.blueprints.v1.profile_pictures",
     "app.blueprints.media",
     "app.blueprints.v1.songs",
