@@ -91,6 +91,8 @@ class Config:
     OPENAPI_SWAGGER_UI_URL = "/docs/assets/"  # served from the swagger-ui-bundle package
 
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # Bearer token Prometheus sends to scrape /metrics; unset: /metrics is off (404).
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
 
     @classmethod
     def finalize(cls, config):

@@ -19,6 +19,7 @@ def create_app(config_class=None):
     config_class.finalize(app.config)
 
     from app.logging_setup import configure_logging, register_request_logging
+    from app.metrics import register_metrics
 
     configure_logging(app)
     register_proxy_fix(app)
@@ -27,6 +28,7 @@ def create_app(config_class=None):
     register_blueprints(app)
     register_errors(app)
     register_cli(app)
+    register_metrics(app)
     return app
 
 
