@@ -11,6 +11,9 @@ BLUEPRINTS = [
     "app.blueprints.media",
     "app.blueprints.v1.songs",
     "app.blueprints.v2.catalogue",
+    "app.blueprints.v1.reviews",
+    "app.blueprints.v1.likes",
+    "app.blueprints.v1.comments",
 ]
 
 
