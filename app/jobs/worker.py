@@ -13,11 +13,11 @@ log = logging.getLogger(__name__)
 class AppWorker(Worker):
     """Runs every job (in the forked work horse) inside the app context and cleans the session after."""
 
-    def perform_job(self, job, queue):
+    def perform_job(self, job, queue, *args, **kwargs):  # rq 3 also passes the execution
         app = current_app._get_current_object()
         with app.app_context():
             try:
-                return super().perform_job(job, queue)
+                return super().perform_job(job, queue, *args, **kwargs)
             finally:
                 db.session.remove()
 
