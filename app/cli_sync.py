@@ -1,4 +1,6 @@
 """`flask --app wsgi sync ...`: a Deezer ingestion in the foreground, with a progress bar."""
+import sys
+
 import click
 from tqdm import tqdm
 
@@ -29,7 +31,7 @@ def sync(query, artist_id, album_id, playlist_id, chart, limit):
     source = source_from(**given)
     job = create_sync_job(source, limit, requested_by_id=None)
     click.echo(f"Sync job {job.id}: {source.describe()}, up to {limit} tracks.")
-    with tqdm(total=limit, unit="track", desc="Deezer", file=click.get_text_stream("stderr")) as bar:
+    with tqdm(total=limit, unit="track", desc="Deezer", file=sys.stderr) as bar:
         def on_page(job, page):
             bar.update(len(page.tracks))
             bar.set_postfix(pages=job.pages, created=job.created, updated=job.updated)
@@ -43,5 +45,7 @@ def sync(query, artist_id, album_id, playlist_id, chart, limit):
             from app.services.sync_jobs import failure_message
 
             raise click.ClickException(failure_message(source, exc)) from None
+        bar.total = bar.n  # the source had fewer tracks than the limit: the bar still ends full
+        bar.refresh()
     click.echo(f"Finished: {job.pages} pages, {job.tracks_seen} tracks seen, "
                f"{job.created} songs created, {job.updated} updated.")
