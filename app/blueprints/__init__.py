@@ -8,6 +8,7 @@ BLUEPRINTS = [
     "app.blueprints.v2.refresh_tokens",
     "app.blueprints.v2.sync",
     "app.blueprints.v1.profile_pictures",
+    "app.blueprints.v1.exports",
     "app.blueprints.media",
     "app.blueprints.v1.songs",
     "app.blueprints.v2.catalogue",
