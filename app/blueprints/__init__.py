@@ -15,6 +15,7 @@ BLUEPRINTS = [
     "app.blueprints.v1.reviews",
     "app.blueprints.v1.likes",
     "app.blueprints.v1.comments",
+    "app.blueprints.v1.collections",
 ]
 
 

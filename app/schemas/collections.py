@@ -1,0 +1,67 @@
+"""Collections: ordered, public or private lists of songs."""
+from marshmallow import Schema, fields, validate
+
+from app.models import MAX_ID
+from app.schemas.catalogue import QueryId, SongSchema
+from app.schemas.common import Id
+
+TITLE = validate.Length(min=1, max=200)
+DESCRIPTION = validate.Length(max=5000)
+POSITION = validate.Range(min=1, max=MAX_ID)
+
+
+class CollectionCreateSchema(Schema):
+    title = fields.String(required=True, validate=TITLE)
+    description = fields.String(load_default="", validate=DESCRIPTION)
+    public = fields.Boolean(load_default=True, metadata={"description": "Default true."})
+
+
+class CollectionUpdateSchema(Schema):
+    title = fields.String(validate=TITLE)
+    description = fields.String(validate=DESCRIPTION)
+    public = fields.Boolean()
+
+
+class CollectionListArgsSchema(Schema):
+    user_id = QueryId(metadata={"description": "List this user's public collections instead of your own."})
+
+
+class CollectionSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    description = fields.String()
+    public = fields.Boolean()
+    user_id = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    item_count = fields.Integer()
+
+
+class CollectionEntrySchema(Schema):
+    position = fields.Integer()
+    song = fields.Nested(SongSchema)
+
+
+class CollectionDetailSchema(CollectionSchema):
+    items = fields.List(fields.Nested(CollectionEntrySchema), metadata={"description": "In position order."})
+
+
+class ItemCreateSchema(Schema):
+    song_id = Id(required=True)
+    position = fields.Integer(
+        strict=True, validate=POSITION,
+        metadata={"description": "1-based; default (or beyond the end): the end. Songs from there move down."},
+    )
+
+
+class ItemMoveSchema(Schema):
+    position = fields.Integer(
+        strict=True, required=True, validate=POSITION,
+        metadata={"description": "1-based; beyond the end means the last place."},
+    )
+
+
+class ItemSchema(Schema):
+    collection_id = fields.Integer()
+    song_id = fields.Integer()
+    position = fields.Integer()

@@ -1,0 +1,190 @@
+"""Collections: ordered, public or private lists of songs.
+
+Positions run 1..n without gaps. Every change of a collection's items first locks the collection:
+SELECT ... FOR UPDATE on PostgreSQL; on SQLite, writing the collection row first takes the
+database's write lock before positions are read (SQLite runs one writer at a time). Positions are
+then shifted with single UPDATE statements, so concurrent adds and moves stay consistent.
+"""
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from app.errors import Conflict, Forbidden, NotFound
+from app.extensions import db
+from app.models import Collection, CollectionItem, Song, User, utcnow
+from app.pagination import Page, paginate
+from app.services import activities
+from app.services.catalogue import SONG_LOAD
+
+
+@dataclass
+class ItemPlace:
+    collection_id: int
+    song_id: int
+    position: int
+
+
+def _item_count():
+    return select(func.count()).where(CollectionItem.collection_id == Collection.id).scalar_subquery()
+
+
+def _with_counts(rows) -> list[Collection]:
+    collections = []
+    for collection, item_count in rows:
+        collection.item_count = item_count
+        collections.append(collection)
+    return collections
+
+
+def _visible(collection: Collection | None, viewer_id: int) -> bool:
+    return collection is not None and (collection.public or collection.user_id == viewer_id)
+
+
+def create_collection(actor: User, title: str, description: str = "", public: bool = True) -> Collection:
+    collection = Collection(user_id=actor.id, title=title, description=description, public=public)
+    db.session.add(collection)
+    db.session.flush()
+    activities.record_activity(
+        actor.id, activities.CREATED_COLLECTION, collection_id=collection.id, public=collection.public
+    )
+    db.session.commit()
+    return get_collection(collection.id, actor.id)
+
+
+def list_collections(viewer_id: int, user_id: int | None = None, *, limit: int, cursor=None, page=None, per=None) -> Page:
+    """Your collections (private ones too), or another user's public ones; newest first."""
+    stmt = select(Collection, _item_count().label("item_count"))
+    if user_id is None or user_id == viewer_id:
+        stmt = stmt.where(Collection.user_id == viewer_id)
+    else:
+        if db.session.get(User, user_id) is None:
+            raise NotFound("No such user.", field="user_id")
+        stmt = stmt.where(Collection.user_id == user_id, Collection.public.is_(True))
+    result = paginate(
+        stmt, key_columns=[Collection.created_at, Collection.id], key=lambda row: (row[0].created_at, row[0].id),
+        limit=limit, cursor=cursor, page=page, per=per, execute=lambda s: db.session.execute(s).all(),
+    )
+    result.items = _with_counts(result.items)
+    return result
+
+
+def get_collection(collection_id: int, viewer_id: int) -> Collection:
+    """A collection with its items in position order; someone else's private collection does not exist."""
+    row = db.session.execute(
+        select(Collection, _item_count().label("item_count"))
+        .options(selectinload(Collection.items).options(selectinload(CollectionItem.song).options(SONG_LOAD)))
+        .where(Collection.id == collection_id)
+    ).first()
+    if row is None or not _visible(row[0], viewer_id):
+        raise NotFound("No such collection.")
+    return _with_counts([row])[0]
+
+
+def _owned(actor: User, collection_id: int, *, lock: bool = False) -> Collection:
+    """The actor's collection: someone else's is 404 when private and 403 when public."""
+    stmt = select(Collection).where(Collection.id == collection_id)
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    collection = db.session.scalar(stmt)
+    if not _visible(collection, actor.id):
+        raise NotFound("No such collection.")
+    if collection.user_id != actor.id:
+        raise Forbidden("Only the owner can change this collection.")
+    if lock:
+        # The first write of the transaction: on SQLite it takes the write lock before we read positions.
+        collection.updated_at = utcnow()
+        db.session.flush()
+    return collection
+
+
+def update_collection(actor: User, collection_id: int, changes: dict) -> Collection:
+    collection = _owned(actor, collection_id)
+    for name in ("title", "description"):
+        if name in changes:
+            setattr(collection, name, changes[name])
+    if "public" in changes and changes["public"] != collection.public:
+        collection.public = changes["public"]
+        activities.set_collection_visibility(collection.id, collection.public)
+    db.session.commit()
+    return get_collection(collection_id, actor.id)
+
+
+def delete_collection(actor: User, collection_id: int) -> None:
+    """Deletes the collection with its items and activities (ON DELETE CASCADE)."""
+    db.session.execute(delete(Collection).where(Collection.id == _owned(actor, collection_id).id))
+    db.session.commit()
+
+
+def _count(collection_id: int) -> int:
+    return db.session.scalar(select(func.count()).where(CollectionItem.collection_id == collection_id))
+
+
+def _shift(collection_id: int, by: int, *conditions) -> None:
+    db.session.execute(
+        update(CollectionItem)
+        .where(CollectionItem.collection_id == collection_id, *conditions)
+        .values(position=CollectionItem.position + by)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def add_item(actor: User, collection_id: int, song_id: int, position: int | None = None) -> ItemPlace:
+    """Put a song at `position` (default, or beyond the end: the end); the songs from there move down."""
+    _owned(actor, collection_id, lock=True)
+    end = _count(collection_id) + 1
+    position = end if position is None else min(position, end)
+    _shift(collection_id, +1, CollectionItem.position >= position)
+    try:
+        db.session.execute(insert(CollectionItem).values(
+            collection_id=collection_id, song_id=song_id, position=position, added_at=utcnow(),
+        ))
+    except IntegrityError:
+        db.session.rollback()
+        if db.session.get(Song, song_id) is None:
+            raise NotFound("No such song.", field="song_id") from None
+        raise Conflict("This song is already in the collection.", field="song_id") from None
+    db.session.commit()
+    return ItemPlace(collection_id, song_id, position)
+
+
+def _position_of(collection_id: int, song_id: int) -> int:
+    position = db.session.scalar(select(CollectionItem.position).where(
+        CollectionItem.collection_id == collection_id, CollectionItem.song_id == song_id,
+    ))
+    if position is None:
+        raise NotFound("This song is not in the collection.")
+    return position
+
+
+def move_item(actor: User, collection_id: int, song_id: int, position: int) -> ItemPlace:
+    """Move a song to `position` (beyond the end: the last place); the songs in between shift by one."""
+    _owned(actor, collection_id, lock=True)
+    old = _position_of(collection_id, song_id)
+    new = min(position, _count(collection_id))
+    if new < old:
+        _shift(collection_id, +1, CollectionItem.position >= new, CollectionItem.position < old)
+    elif new > old:
+        _shift(collection_id, -1, CollectionItem.position > old, CollectionItem.position <= new)
+    db.session.execute(
+        update(CollectionItem)
+        .where(CollectionItem.collection_id == collection_id, CollectionItem.song_id == song_id)
+        .values(position=new)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return ItemPlace(collection_id, song_id, new)
+
+
+def remove_item(actor: User, collection_id: int, song_id: int) -> None:
+    """Take a song out; the songs after it move up."""
+    _owned(actor, collection_id, lock=True)
+    old = _position_of(collection_id, song_id)
+    db.session.execute(
+        delete(CollectionItem)
+        .where(CollectionItem.collection_id == collection_id, CollectionItem.song_id == song_id)
+        .execution_options(synchronize_session=False)
+    )
+    _shift(collection_id, -1, CollectionItem.position > old)
+    db.session.commit()
