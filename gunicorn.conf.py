@@ -7,6 +7,7 @@ Everything a deployment varies comes from the environment (systemd's Environment
   FORWARDED_ALLOW_IPS     proxies whose X-Forwarded-Proto gunicorn believes (default 127.0.0.1 only)
   GUNICORN_ACCESS_LOG     access log target (default "-": stdout; "" turns it off)
   GUNICORN_CONTROL_SOCKET path of gunicorn's control socket (default: none)
+  GUNICORN_WORKER_TMP_DIR where workers' heartbeat files go (default /dev/shm when writable)
   PROMETHEUS_MULTIPROC_DIR  when set, /metrics adds up every worker's samples (see docs/operations.md)
 The client address the app believes is decided by the app itself (TRUSTED_PROXIES + werkzeug's ProxyFix).
 """
@@ -41,7 +42,7 @@ max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 100)
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 # The heartbeat file lives in memory, so a slow disk cannot make a healthy worker look stuck.
-worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR") or ("/dev/shm" if os.access("/dev/shm", os.W_OK) else None)
 
 # The app logs its own line per request; this one is gunicorn's view of the same request, with the same id.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
