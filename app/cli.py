@@ -51,15 +51,16 @@ def promote_user(email):
 
 
 @click.command("worker")
-@click.option("--burst", is_flag=True, help="Run the queued jobs, then exit.")
+@click.option("--burst", is_flag=True, help="Run the queued jobs, then exit (no periodic jobs).")
+@click.option("--no-cron", is_flag=True, help="Do not start the periodic-job scheduler in this worker.")
 @click.option("--queues", default="ingest,default", show_default=True, help="Queues, highest priority first.")
-def worker(burst, queues):
+def worker(burst, no_cron, queues):
     """Run an RQ worker for every queue, inside the app context, with the scheduler for periodic jobs."""
     from app.jobs.worker import run_worker
 
     if not current_app.config.get("REDIS_URL"):
         raise click.ClickException("REDIS_URL is not set: without it jobs run in-process and no worker is needed.")
-    run_worker([q.strip() for q in queues.split(",") if q.strip()], burst=burst)
+    run_worker([q.strip() for q in queues.split(",") if q.strip()], burst=burst, cron=not no_cron)
 
 
 def register_commands(app):

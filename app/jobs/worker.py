@@ -1,5 +1,10 @@
-"""The RQ worker process: the app is built once; each job runs inside its app context."""
+"""The RQ worker process: the app is built once; each job runs inside its app context.
+
+Unless disabled (`--no-cron`, or `--burst`), the worker also starts RQ's cron scheduler for the
+periodic jobs of `app.jobs.schedule` in a child process, and stops it when the worker stops.
+"""
 import logging
+import multiprocessing
 
 from flask import current_app
 from rq import Worker
@@ -22,10 +27,37 @@ class AppWorker(Worker):
                 db.session.remove()
 
 
-def run_worker(queue_names: list[str], burst: bool = False) -> None:
+def start_scheduler_process(redis_url: str, logging_level: str | int) -> multiprocessing.Process:
+    """RQ's CronScheduler in a child process: its loop installs signal handlers, which only a
+    main thread may do, and a process of its own keeps it beside (not inside) the job loop."""
+    from app.jobs.schedule import run_scheduler
+
+    process = multiprocessing.get_context("spawn").Process(
+        target=run_scheduler, args=(redis_url, logging_level), name="listify-cron", daemon=True
+    )
+    process.start()
+    return process
+
+
+def stop_scheduler_process(process: multiprocessing.Process, timeout: float = 10) -> None:
+    if process.is_alive():
+        process.terminate()  # SIGTERM: the scheduler deregisters and gives up its lease
+        process.join(timeout)
+    if process.is_alive():
+        process.kill()
+        process.join()
+
+
+def run_worker(queue_names: list[str], burst: bool = False, cron: bool = True) -> None:
     # The work horses are forked: they must not share the parent's database connections.
     db.engine.dispose()
     queues = [get_queue(name) for name in queue_names]
     worker = AppWorker(queues, connection=redis_connection())
-    log.info("Worker listening on %s", ", ".join(queue_names))
-    worker.work(burst=burst, with_scheduler=True, logging_level=current_app.config["LOG_LEVEL"])
+    level = current_app.config["LOG_LEVEL"]
+    scheduler = start_scheduler_process(current_app.config["REDIS_URL"], level) if cron and not burst else None
+    log.info("Worker listening on %s%s", ", ".join(queue_names), " with periodic jobs" if scheduler else "")
+    try:
+        worker.work(burst=burst, with_scheduler=True, logging_level=level)
+    finally:
+        if scheduler is not None:
+            stop_scheduler_process(scheduler)
