@@ -1,0 +1,27 @@
+"""Activity feeds (v1: cursor or legacy page/per)."""
+from flask_smorest import Blueprint
+
+from app.blueprints.security import auth_required, current_user
+from app.schemas.common import LegacyPageArgsSchema
+from app.schemas.feed import ActivityPageSchema
+from app.services import feed
+
+blp = Blueprint("v1_feed", __name__, url_prefix="/api/v1/feed", description="Activity feeds.")
+
+
+@blp.route("/following", methods=["GET"])
+@auth_required(blp)
+@blp.arguments(LegacyPageArgsSchema, location="query")
+@blp.response(200, ActivityPageSchema)
+def following(paging):
+    """What the people you follow did, newest first."""
+    return feed.following_feed(current_user, **paging)
+
+
+@blp.route("/explore", methods=["GET"])
+@auth_required(blp)
+@blp.arguments(LegacyPageArgsSchema, location="query")
+@blp.response(200, ActivityPageSchema)
+def explore(paging):
+    """What everyone but you did, newest first."""
+    return feed.explore_feed(current_user, **paging)

@@ -1,0 +1,27 @@
+"""Activity feeds (v2: cursor paging only)."""
+from flask_smorest import Blueprint
+
+from app.blueprints.security import auth_required, current_user
+from app.schemas.common import PageArgsSchema
+from app.schemas.feed import ActivityPageSchema
+from app.services import feed
+
+blp = Blueprint("v2_feed", __name__, url_prefix="/api/v2/feed", description="Activity feeds.")
+
+
+@blp.route("/following", methods=["GET"])
+@auth_required(blp)
+@blp.arguments(PageArgsSchema, location="query")
+@blp.response(200, ActivityPageSchema)
+def following(paging):
+    """What the people you follow did, newest first."""
+    return feed.following_feed(current_user, **paging)
+
+
+@blp.route("/explore", methods=["GET"])
+@auth_required(blp)
+@blp.arguments(PageArgsSchema, location="query")
+@blp.response(200, ActivityPageSchema)
+def explore(paging):
+    """What everyone but you did, newest first."""
+    return feed.explore_feed(current_user, **paging)
