@@ -4,6 +4,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from app.cli_seed import seed
 from app.cli_sync import sync
 from app.extensions import db
 
@@ -67,3 +68,4 @@ def register_commands(app):
     app.cli.add_command(users_cli)
     app.cli.add_command(worker)
     app.cli.add_command(sync)
+    app.cli.add_command(seed)
