@@ -11,8 +11,9 @@ from dataclasses import dataclass, replace
 from typing import Iterable
 
 from flask import current_app
-from sqlalchemy import func, literal_column, or_, select, text
+from sqlalchemy import bindparam, cast, func, literal_column, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.extensions import db
 from app.jobs import redis_connection
@@ -59,26 +60,24 @@ def store_tracks(tracks: Iterable[TrackRecord]) -> PageCounts:
     tracks = _dedupe_tracks(tracks)
     if not tracks:
         return PageCounts()
-    insert = _insert_for_dialect()
+    on_postgres = _dialect() == "postgresql"
     now = utcnow()
-    artist_ids = _upsert_artists(insert, _dedupe_artists(tracks), now)
-    album_ids = _upsert_albums(insert, _albums_with_artist(tracks), artist_ids, now)
+    artist_ids = _upsert_artists(_dedupe_artists(tracks), now)
+    album_ids = _upsert_albums(_albums_with_artist(tracks), artist_ids, now)
     album_ids_by_artist = _unknown_albums({artist_ids[t.artist.deezer_id] for t in tracks if t.album is None}, now)
     rows = []
     for track in tracks:
         artist_id = artist_ids[track.artist.deezer_id]
         album_id = album_ids[track.album.deezer_id] if track.album else album_ids_by_artist[artist_id]
-        rows.append(_song_row(track, album_id, now))
-    return _upsert_songs(insert, rows)
+        rows.append(_song_row(track, album_id))
+    return _upsert_songs(rows, now, on_postgres)
 
 
-def _insert_for_dialect():
+def _dialect() -> str:
     name = db.session.get_bind().dialect.name
-    if name == "postgresql":
-        return postgresql.insert
-    if name == "sqlite":
-        return sqlite.insert
-    raise RuntimeError(f"Deezer ingestion needs PostgreSQL or SQLite, not {name}")
+    if name not in ("postgresql", "sqlite"):
+        raise RuntimeError(f"Deezer ingestion needs PostgreSQL or SQLite, not {name}")
+    return name
 
 
 def _merge(first, second):
@@ -137,15 +136,27 @@ def _changed(table, excluded, columns, keep_known) -> object:
     return values, differs
 
 
-def _upsert(insert, model, rows, columns, keep_known, now, returning=()):
+def _upsert(model, rows: list[dict], columns, keep_known, now, returning=()):
+    """INSERT ... ON CONFLICT (deezer_id) DO UPDATE of `rows`, touching only rows whose values would change."""
     table = model.__table__
-    stmt = insert(table).values(rows)
+    names = list(rows[0])
+    if _dialect() == "postgresql":
+        # One short statement whatever the page size: each column travels as one array, unnested server-side.
+        # Its text never changes, so it is compiled once and psycopg prepares it on the server.
+        now_param = bindparam("now", type_=table.c.created_at.type)
+        source = select(*(func.unnest(cast(bindparam(name), ARRAY(table.c[name].type))) for name in names),
+                        now_param, now_param)
+        stmt = postgresql.insert(table).from_select([*names, "created_at", "updated_at"], source)
+        params = {name: [row[name] for row in rows] for name in names} | {"now": now}
+    else:
+        stmt = sqlite.insert(table)
+        params = [{**row, "created_at": now, "updated_at": now} for row in rows]
     values, differs = _changed(table, stmt.excluded, columns, keep_known)
-    stmt = stmt.on_conflict_do_update(index_elements=[table.c.deezer_id], set_={**values, "updated_at": now},
-                                      where=differs)
+    stmt = stmt.on_conflict_do_update(index_elements=[table.c.deezer_id],
+                                      set_={**values, "updated_at": stmt.excluded.updated_at}, where=differs)
     if returning:
         stmt = stmt.returning(*returning)
-    return db.session.execute(stmt)
+    return db.session.execute(stmt, params)
 
 
 def _ids_of(model, deezer_ids) -> dict[int, int]:
@@ -153,22 +164,21 @@ def _ids_of(model, deezer_ids) -> dict[int, int]:
     return dict(rows.all())
 
 
-def _upsert_artists(insert, artists: list[ArtistRecord], now) -> dict[int, int]:
-    rows = [{"deezer_id": a.deezer_id, "name": _text(a.name), "picture_url": _url(a.picture_url),
-             "created_at": now, "updated_at": now} for a in artists]
-    _upsert(insert, Artist, rows, ("name", "picture_url"), {"picture_url"}, now)
+def _upsert_artists(artists: list[ArtistRecord], now) -> dict[int, int]:
+    rows = [{"deezer_id": a.deezer_id, "name": _text(a.name), "picture_url": _url(a.picture_url)} for a in artists]
+    _upsert(Artist, rows, ("name", "picture_url"), {"picture_url"}, now)
     # Unchanged rows are not RETURNed by a conditional DO UPDATE: one SELECT maps every id of the page.
     return _ids_of(Artist, [a.deezer_id for a in artists])
 
 
-def _upsert_albums(insert, albums: list[tuple[AlbumRecord, int]], artist_ids: dict[int, int], now) -> dict[int, int]:
+def _upsert_albums(albums: list[tuple[AlbumRecord, int]], artist_ids: dict[int, int], now) -> dict[int, int]:
     if not albums:
         return {}
     rows = [{"deezer_id": a.deezer_id, "title": _text(a.title), "cover_url": _url(a.cover_url),
-             "release_date": a.release_date, "artist_id": artist_ids[artist_deezer_id],
-             "created_at": now, "updated_at": now} for a, artist_deezer_id in albums]
+             "release_date": a.release_date, "artist_id": artist_ids[artist_deezer_id]}
+            for a, artist_deezer_id in albums]
     # The album's artist is set when the album is first stored, and kept.
-    _upsert(insert, Album, rows, ("title", "cover_url", "release_date"), {"cover_url", "release_date"}, now)
+    _upsert(Album, rows, ("title", "cover_url", "release_date"), {"cover_url", "release_date"}, now)
     return _ids_of(Album, [a.deezer_id for a, _ in albums])
 
 
@@ -176,7 +186,7 @@ def _unknown_albums(artist_ids: set[int], now) -> dict[int, int]:
     """The "Unknown album" of each artist (made once), for songs whose item names no album."""
     if not artist_ids:
         return {}
-    if db.session.get_bind().dialect.name == "postgresql":
+    if _dialect() == "postgresql":
         # Without a Deezer id there is no unique key to upsert on: serialise the find-or-create instead.
         db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext('listify:unknown-albums'))"))
 
@@ -198,13 +208,13 @@ def _unknown_albums(artist_ids: set[int], now) -> dict[int, int]:
     return found
 
 
-def _song_row(track: TrackRecord, album_id: int, now) -> dict:
+def _song_row(track: TrackRecord, album_id: int) -> dict:
     isrc = track.isrc if track.isrc is not None and len(track.isrc) <= ISRC_MAX else None
     return {
         "deezer_id": track.deezer_id, "album_id": album_id, "title": _text(track.title),
         "artist_name": _text(track.artist.name), "duration_ms": track.duration_ms,
         "preview_url": _url(track.preview_url), "isrc": isrc, "explicit": track.explicit,
-        "track_position": track.track_position, "created_at": now, "updated_at": now,
+        "track_position": track.track_position,
     }
 
 
@@ -212,11 +222,10 @@ SONG_COLUMNS = ("album_id", "title", "artist_name", "duration_ms", "preview_url"
 SONG_KEEP_KNOWN = {"duration_ms", "preview_url", "isrc", "explicit", "track_position"}
 
 
-def _upsert_songs(insert, rows: list[dict]) -> PageCounts:
-    now = rows[0]["updated_at"]
-    if insert is postgresql.insert:
+def _upsert_songs(rows: list[dict], now, on_postgres: bool) -> PageCounts:
+    if on_postgres:
         # xmax is 0 on a row this statement inserted; an updated row carries our transaction id.
-        result = _upsert(insert, Song, rows, SONG_COLUMNS, SONG_KEEP_KNOWN, now,
+        result = _upsert(Song, rows, SONG_COLUMNS, SONG_KEEP_KNOWN, now,
                          returning=(literal_column("xmax = 0").label("inserted"),))
         inserted = [row.inserted for row in result]
         return PageCounts(created=sum(inserted), updated=len(inserted) - sum(inserted))
@@ -224,7 +233,6 @@ def _upsert_songs(insert, rows: list[dict]) -> PageCounts:
     # and tests; concurrent writers there may miscount, never duplicate).
     page_ids = [row["deezer_id"] for row in rows]
     before = set(db.session.scalars(select(Song.deezer_id).where(Song.deezer_id.in_(page_ids))))
-    result = _upsert(insert, Song, rows, SONG_COLUMNS, SONG_KEEP_KNOWN, now, returning=(Song.__table__.c.deezer_id,))
+    result = _upsert(Song, rows, SONG_COLUMNS, SONG_KEEP_KNOWN, now, returning=(Song.__table__.c.deezer_id,))
     written = set(result.scalars())
     return PageCounts(created=len(written - before), updated=len(written & before))
-
