@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.deploy.conftest import ROOT, http_request
+from tests.deploy.servers import ROOT, http_request
 
 CONF = str(ROOT / "gunicorn.conf.py")
 CONF_ENV = ("PORT", "GUNICORN_BIND", "WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS", "PROMETHEUS_MULTIPROC_DIR",

@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from tests.deploy.conftest import ROOT, free_port, http_request, spawn, start_gunicorn, wait_until
+from tests.deploy.servers import ROOT, free_port, http_request, spawn, start_gunicorn, wait_until
 
 NGINX = "/usr/sbin/nginx"
 CLIENT = "127.0.0.3"
@@ -20,7 +20,8 @@ pytestmark = pytest.mark.skipif(not os.path.exists(NGINX), reason=f"needs Debian
 
 def nginx_config(tmp, port, upstream_port):
     text = (ROOT / "deploy" / "nginx.conf").read_text()
-    temp_paths = " ".join(f"{kind}_temp_path {tmp}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    temp_paths = " ".join(f"{kind}_temp_path {tmp}/{kind};" for kind in kinds)
     replacements = {
         # As root, workers would otherwise switch to www-data, which cannot enter pytest's private tmp dir.
         "user www-data;": "user root;" if os.geteuid() == 0 else "",
@@ -53,13 +54,15 @@ def stack(app, tmp_path_factory):
     """gunicorn (TRUSTED_PROXIES=1) behind nginx, shared by the module's tests."""
     tmp = tmp_path_factory.mktemp("nginx-stack")
     web = start_gunicorn(app, tmp, TRUSTED_PROXIES="1")
-    proxy = start_nginx(tmp / "nginx", web.port)
+    proxy = None
     try:
+        proxy = start_nginx(tmp / "nginx", web.port)
         web.wait_ready()
         proxy.wait_ready()
         yield web, proxy
     finally:
-        proxy.stop()
+        if proxy is not None:
+            proxy.stop()
         web.stop()
         print("nginx error log:\n" + (tmp / "nginx" / "error.log").read_text(errors="replace")[-2000:])
 
