@@ -106,3 +106,10 @@ def test_exports_require_authentication(client, method, path):
     response = getattr(client, method)(path)
     assert response.status_code == 401
     assert error_codes(response) == ["not_authenticated"]
+
+
+def test_openapi_documents_the_export_endpoints(client):
+    paths = client.get("/openapi.json").get_json()["paths"]
+    assert {"202", "401"} <= set(paths[URL]["post"]["responses"])
+    assert {"200", "401", "404"} <= set(paths[URL + "/{export_id}"]["get"]["responses"])
+    assert {"200", "404"} <= set(paths["/media/{token}"]["get"]["responses"])
