@@ -27,11 +27,7 @@ HTTP_LATENCY = Histogram(
     ["endpoint", "method"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
-# Incremented by the Deezer client (app/services/deezer/client.py): one per HTTP request sent to Deezer, by
-# outcome ("ok", "quota", "retryable": timeouts, connection errors, 5xx, busy; "permanent"), and one per pause
-# taken after a quota signal.
-DEEZER_REQUESTS = Counter("listify_deezer_requests_total", "Requests sent to the Deezer API, by outcome.", ["outcome"])
-DEEZER_QUOTA_PAUSES = Counter("listify_deezer_quota_pauses_total", "Pauses taken after Deezer signalled its quota.")
+from app.services.deezer.metrics import DEEZER_QUOTA_PAUSES, DEEZER_REQUESTS  # noqa: E402,F401  (served here)
 
 UNMATCHED_ENDPOINT = "<unmatched>"  # unknown paths share one label, so scanners cannot blow up cardinality
 KNOWN_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}

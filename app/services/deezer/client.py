@@ -15,6 +15,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from .errors import DeezerPermanentError, DeezerUnavailableError
+from .metrics import DEEZER_QUOTA_PAUSES, DEEZER_REQUESTS
 from .paging import PinnedUrls, TrackPageWalker
 from .ratelimit import RequestLimiter
 from .records import TrackPage
@@ -42,6 +43,15 @@ class _Outcome:
     retry_cause: str | None = None
     quota_pause: float | None = None
     permanent: DeezerPermanentError | None = None
+
+    @property
+    def label(self) -> str:
+        """The outcome as a metrics label."""
+        if self.body is not None:
+            return "ok"
+        if self.permanent is not None:
+            return "permanent"
+        return "quota" if self.quota_pause is not None else "retryable"
 
 
 class DeezerClient:
@@ -96,12 +106,14 @@ class DeezerClient:
         for attempt in range(1, self._max_attempts + 1):
             self._limiter.acquire()
             outcome = self._attempt(source, url)
+            DEEZER_REQUESTS.labels(outcome.label).inc()
             if outcome.body is not None:
                 return outcome.body
             if outcome.permanent is not None:
                 raise outcome.permanent
             last_cause = outcome.retry_cause or "unknown failure"
             if outcome.quota_pause is not None:
+                DEEZER_QUOTA_PAUSES.inc()
                 self._limiter.pause(outcome.quota_pause)
             if attempt < self._max_attempts:
                 delay = self._backoff_seconds(attempt)

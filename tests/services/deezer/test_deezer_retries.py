@@ -231,3 +231,19 @@ def test_every_request_first_acquires_the_limiter(deezer, limiter, requests_mock
     read_chart(deezer)
 
     assert limiter.events == ["acquire", "request", ("pause", 5.0), "acquire", "request"]
+
+
+
+def test_requests_and_quota_pauses_are_counted_for_metrics(deezer, requests_mock, chart_url, chart_page):
+    from app.services.deezer.metrics import DEEZER_QUOTA_PAUSES, DEEZER_REQUESTS
+
+    requests_mock.get(chart_url, [{"json": QUOTA_BODY, "status_code": 200}, chart_page])
+    ok_before = DEEZER_REQUESTS.labels("ok")._value.get()
+    quota_before = DEEZER_REQUESTS.labels("quota")._value.get()
+    pauses_before = DEEZER_QUOTA_PAUSES._value.get()
+
+    read_chart(deezer)
+
+    assert DEEZER_REQUESTS.labels("ok")._value.get() == ok_before + 1
+    assert DEEZER_REQUESTS.labels("quota")._value.get() == quota_before + 1
+    assert DEEZER_QUOTA_PAUSES._value.get() == pauses_before + 1
