@@ -1,5 +1,5 @@
 """Liveness and readiness probes."""
-from flask_smorest import Blueprint
+from app.blueprints.base import Blueprint
 from marshmallow import Schema, fields
 
 from app.errors import ServiceUnavailable

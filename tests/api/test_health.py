@@ -52,3 +52,19 @@ def test_docs_page_is_served_without_a_cdn(client):
     asset = client.get("/docs/assets/swagger-ui-bundle.js")
     assert asset.status_code == 200 and asset.mimetype in ("text/javascript", "application/javascript")
     asset.close()
+
+
+def test_every_documented_error_response_has_the_error_schema(client):
+    spec = client.get("/openapi.json").get_json()
+    components = spec["components"]["responses"]
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            assert "default" in operation["responses"], (method, path)
+            for status, response in operation["responses"].items():
+                if status == "default" or int(status) >= 400:
+                    if "$ref" in response:
+                        response = components[response["$ref"].rsplit("/", 1)[1]]
+                    schema = response["content"]["application/json"]["schema"]
+                    assert schema == {"$ref": "#/components/schemas/Error"}, (method, path, status)

@@ -1,7 +1,7 @@
 """Your data exports (v1)."""
 from flask import url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from app.blueprints.base import Blueprint
 
 from app.blueprints.security import auth_required, current_user
 from app.schemas.exports import ExportCreatedSchema, ExportSchema

@@ -3,7 +3,7 @@ from functools import wraps
 
 from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from app.blueprints.base import Blueprint
 
 from app.blueprints.security import auth_required, current_user
 from app.errors import PayloadTooLarge

@@ -1,6 +1,6 @@
 """The song catalogue (v1)."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from app.blueprints.base import Blueprint
 
 from app.blueprints.security import auth_required
 from app.schemas.catalogue import SongFilterSchema, SongSchema

@@ -1,6 +1,6 @@
 """The music catalogue (v2): songs, artists, albums."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from app.blueprints.base import Blueprint
 
 from app.blueprints.security import auth_required
 from app.schemas.catalogue import (

@@ -1,5 +1,5 @@
 """Activity feeds (v2: cursor paging only)."""
-from flask_smorest import Blueprint
+from app.blueprints.base import Blueprint
 
 from app.blueprints.security import auth_required, current_user
 from app.schemas.common import PageArgsSchema

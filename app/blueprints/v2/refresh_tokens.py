@@ -1,5 +1,5 @@
 """Refresh-token rotation (v2)."""
-from flask_smorest import Blueprint
+from app.blueprints.base import Blueprint
 
 from app.schemas.auth import RefreshSchema, TokenPairSchema
 from app.services import tokens

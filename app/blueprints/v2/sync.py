@@ -1,7 +1,7 @@
 """Deezer ingestion (v2, administrators only)."""
 from flask import current_app, url_for
 from flask_jwt_extended import get_jwt_identity
-from flask_smorest import Blueprint
+from app.blueprints.base import Blueprint
 
 from app.blueprints.security import admin_required, current_user
 from app.extensions import limiter
