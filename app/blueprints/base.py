@@ -13,3 +13,11 @@ class Blueprint(SmorestBlueprint):
         if response is None and schema is None and HTTPStatus(int(status_code)) >= 400:
             schema = ErrorSchema
         return super().alt_response(status_code, response, schema=schema, **kwargs)
+
+    def arguments(self, schema, *, required=None, **kwargs):
+        """A request body is documented as required exactly when the server refuses to go without one:
+        an absent body is read as `{}`, so it is required when the schema rejects `{}`."""
+        if required is None:
+            instance = schema() if isinstance(schema, type) else schema
+            required = bool(instance.validate({}))
+        return super().arguments(schema, required=required, **kwargs)

@@ -68,3 +68,14 @@ def test_every_documented_error_response_has_the_error_schema(client):
                         response = components[response["$ref"].rsplit("/", 1)[1]]
                     schema = response["content"]["application/json"]["schema"]
                     assert schema == {"$ref": "#/components/schemas/Error"}, (method, path, status)
+
+
+def test_a_request_body_is_documented_as_required_only_where_its_absence_is_refused(client, make_user, auth_headers):
+    paths = client.get("/openapi.json").get_json()["paths"]
+    assert paths["/api/v1/auth/logout"]["delete"]["requestBody"]["required"] is False
+    assert paths["/api/v1/users/me"]["patch"]["requestBody"]["required"] is False
+    assert paths["/api/v1/auth/login"]["post"]["requestBody"]["required"] is True
+    assert paths["/api/v2/songs/sync"]["post"]["requestBody"]["required"] is True  # {} names no source: 422
+    headers = auth_headers(make_user())
+    assert client.patch("/api/v1/users/me", headers=headers).status_code == 200
+    assert client.delete("/api/v1/auth/logout", headers=headers).status_code == 204
