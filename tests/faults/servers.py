@@ -202,10 +202,13 @@ class ScriptedDeezer:
                 with fake._lock:
                     fake.requests.append(seen)
                 status, body = fake._answer(seen)
-                data = json.dumps(body).encode()
+                if isinstance(body, bytes):
+                    data, kind = body, "text/html"
+                else:
+                    data, kind = json.dumps(body).encode(), "application/json"
                 try:
                     self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Type", kind)
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
                     self.wfile.write(data)
@@ -238,11 +241,11 @@ class ScriptedDeezer:
         base = 1_000_000 * (list(self.searches).index(query) + 1)
         return [base + n for n in range(self.searches[query])]
 
-    def _answer(self, seen: Seen) -> tuple[int, dict]:
+    def _answer(self, seen: Seen) -> tuple[int, dict | bytes]:
         if self.delay is not None:
             self._released.wait(self.delay)
-        if self.fail_with is not None:
-            return self.fail_with, {"error": "scripted failure"}
+        if self.fail_with is not None:  # as a load balancer in front of Deezer would answer
+            return self.fail_with, b"<html><body><h1>Server error</h1></body></html>"
         if urlsplit(seen.path).path != "/search" or seen.query not in self.searches:
             return 200, NO_DATA
         if (seen.query, seen.index) in self._held:
