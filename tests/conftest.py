@@ -14,6 +14,7 @@ from sqlalchemy import text
 from app import create_app
 from app.extensions import db, limiter
 from app.jobs import redis_connection
+from app.ratelimit import storage_uri
 from config import TestingConfig, database_url
 
 DATABASE_URL = os.environ.get("DATABASE_URL")
@@ -38,7 +39,7 @@ def app_config(tmp_path_factory):
     class TestConfig(TestingConfig):
         SQLALCHEMY_DATABASE_URI = database_url(DATABASE_URL or f"sqlite:///{root / 'test.sqlite3'}")
         REDIS_URL = os.environ.get("REDIS_URL") or None
-        RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+        RATELIMIT_STORAGE_URI = storage_uri(REDIS_URL)
         STORAGE_LOCAL_ROOT = str(root / "media")
 
     return TestConfig
@@ -51,6 +52,23 @@ def app(app_config):
         db.drop_all()
         db.create_all()
     return app
+
+
+@pytest.fixture
+def make_app():
+    """Another app for a test that needs a different configuration; its connections are closed after."""
+    apps = []
+
+    def make(config_class):
+        extra_app = create_app(config_class)
+        apps.append(extra_app)
+        return extra_app
+
+    yield make
+    for extra_app in apps:
+        with extra_app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,6 @@
 """Configuration: production refuses missing or weak secrets; database URLs work as users give them."""
 import pytest
 
-from app import create_app
 from config import ProductionConfig, database_url
 
 
@@ -26,21 +25,21 @@ def production(app_config, **overrides):
     {"SECRET_KEY": None, "JWT_SECRET_KEY": "j" * 40},
     {"SECRET_KEY": "short", "JWT_SECRET_KEY": "j" * 40},
 ])
-def test_production_refuses_to_start_without_strong_secrets(app_config, secrets):
+def test_production_refuses_to_start_without_strong_secrets(app_config, secrets, make_app):
     with pytest.raises(RuntimeError, match="Refusing to start in production"):
-        create_app(production(app_config, **secrets))
+        make_app(production(app_config, **secrets))
 
 
-def test_production_starts_with_secrets(app_config):
-    app = create_app(production(app_config, SECRET_KEY="k" * 40, JWT_SECRET_KEY="j" * 40))
+def test_production_starts_with_secrets(app_config, make_app):
+    app = make_app(production(app_config, SECRET_KEY="k" * 40, JWT_SECRET_KEY="j" * 40))
     assert app.config["SECRET_KEY"] == "k" * 40
 
 
-def test_development_makes_random_secrets_per_process(app_config):
+def test_development_makes_random_secrets_per_process(app_config, make_app):
     from config import DevelopmentConfig
 
     cls = type("Dev", (DevelopmentConfig,), {"SQLALCHEMY_DATABASE_URI": app_config.SQLALCHEMY_DATABASE_URI,
                                              "SECRET_KEY": None, "JWT_SECRET_KEY": None})
-    first, second = create_app(cls), create_app(cls)
+    first, second = make_app(cls), make_app(cls)
     assert len(first.config["JWT_SECRET_KEY"]) >= 32
     assert first.config["JWT_SECRET_KEY"] != second.config["JWT_SECRET_KEY"]

@@ -46,10 +46,8 @@ def test_unsafe_request_id_is_replaced(client):
 
 
 @pytest.fixture
-def app_with_broken_route(app_config):
-    from app import create_app
-
-    app = create_app(app_config)
+def app_with_broken_route(app_config, make_app):
+    app = make_app(app_config)
     broken = Blueprint("broken", __name__)
 
     @broken.route("/boom")
@@ -80,27 +78,23 @@ def test_default_rate_limit_applies_to_api_routes(client, app):
     assert client.get("/up").status_code == 200  # probes are not limited
 
 
-def test_cors_allows_configured_origins_only(app_config):
-    from app import create_app
-
+def test_cors_allows_configured_origins_only(app_config, make_app):
     class WithCors(app_config):
         CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
 
-    client = create_app(WithCors).test_client()
+    client = make_app(WithCors).test_client()
     allowed = client.get("/up", headers={"Origin": "https://app.example.com"})
     assert allowed.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
     denied = client.get("/up", headers={"Origin": "https://evil.example.com"})
     assert "Access-Control-Allow-Origin" not in denied.headers
 
 
-def test_trusted_proxy_count_decides_the_client_ip(app_config):
-    from app import create_app
-
+def test_trusted_proxy_count_decides_the_client_ip(app_config, make_app):
     class BehindOneProxy(app_config):
         TRUSTED_PROXIES = 1
         RATELIMIT_LOGIN = "1 per minute"
 
-    client = create_app(BehindOneProxy).test_client()
+    client = make_app(BehindOneProxy).test_client()
     body = {"email": "x@example.com", "password": "whatever1"}
     first = client.post("/api/v1/auth/login", json={**body, "email": "a@example.com"},
                         headers={"X-Forwarded-For": "198.51.100.1"})

@@ -12,25 +12,21 @@ def test_ready_checks_the_database(client):
     assert response.get_json()["checks"]["database"] == "ok"
 
 
-def test_ready_is_503_naming_what_is_down(app_config):
-    from app import create_app
-
+def test_ready_is_503_naming_what_is_down(app_config, make_app):
     class RedisDown(app_config):
         REDIS_URL = "redis://127.0.0.1:1/0"
 
-    response = create_app(RedisDown).test_client().get("/ready")
+    response = make_app(RedisDown).test_client().get("/ready")
     assert response.status_code == 503
     assert error_codes(response) == ["service_unavailable"]
     assert "redis" in response.get_json()["errors"][0]["message"]
 
 
-def test_ready_reports_database_down(app_config):
-    from app import create_app
-
+def test_ready_reports_database_down(app_config, make_app):
     class DatabaseDown(app_config):
         SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=1"
 
-    response = create_app(DatabaseDown).test_client().get("/ready")
+    response = make_app(DatabaseDown).test_client().get("/ready")
     assert response.status_code == 503
     assert "database" in response.get_json()["errors"][0]["message"]
 
