@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from redis import Redis
-from rq import Queue, Retry
+from rq import Callback, Queue, Retry
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +47,19 @@ def get_queue(name: str) -> Queue:
     return Queue(name, connection=redis_connection(), default_timeout=QUEUES[name]["job_timeout"])
 
 
-def enqueue(queue_name: str, func, *args, job_id: str | None = None, retry: Retry | None = None, **kwargs):
-    """Queue `func(*args, **kwargs)`; call it only after the transaction that the job reads has committed."""
+def enqueue(queue_name: str, func, *args, job_id: str | None = None, retry: Retry | None = None,
+            on_failure=None, **kwargs):
+    """Queue `func(*args, **kwargs)`; call it only after the transaction that the job reads has committed.
+
+    `on_failure(job, connection, exc_type, exc_value, traceback)` is RQ's failure callback: it also runs when RQ
+    finds the job abandoned by a worker that died (AbandonedJobError). In-process runs never need it.
+    """
     job_id = job_id or uuid.uuid4().hex
     if redis_connection() is None:
         return _run_inline(func, job_id, args, kwargs)
     return get_queue(queue_name).enqueue_call(
         func, args=args, kwargs=kwargs, job_id=job_id, retry=retry,
+        on_failure=Callback(on_failure) if on_failure else None,
         timeout=QUEUES[queue_name]["job_timeout"], failure_ttl=QUEUES[queue_name]["failure_ttl"],
     )
 

@@ -12,6 +12,7 @@ from typing import Callable
 
 from redis.exceptions import RedisError
 from rq import Retry
+from sqlalchemy import update
 
 from app.errors import NotFound, ServiceUnavailable
 from app.extensions import db
@@ -52,12 +53,12 @@ def create_sync_job(source: DeezerSource, limit: int, requested_by_id: int | Non
 
 def start_sync(source: DeezerSource, limit: int, requested_by_id: int | None) -> SyncJob:
     """Record a sync job and queue it on `ingest` (without Redis it runs right away, in this process)."""
-    from app.jobs.ingest import run_sync
+    from app.jobs.ingest import run_sync, sync_interrupted
 
     job = create_sync_job(source, limit, requested_by_id)
     job_id = job.id
     try:
-        enqueue("ingest", run_sync, job_id, job_id=job_id, retry=SYNC_RETRY)
+        enqueue("ingest", run_sync, job_id, job_id=job_id, retry=SYNC_RETRY, on_failure=sync_interrupted)
     except RedisError as exc:
         # The row must not wait forever for a job that was never queued.
         db.session.rollback()
@@ -119,6 +120,23 @@ def run_sync_job(
     job.status, job.ended_at = "finished", utcnow()
     db.session.commit()
     return job
+
+
+def mark_interrupted(job_id: str, *, will_retry: bool) -> bool:
+    """Record that a run stopped without recording its outcome (its worker was killed): the job is queued again
+    when it will be retried, else failed. A job whose row already says how its run ended is left as it is."""
+    job = db.session.get(SyncJob, job_id)
+    if job is None or job.status != "started":
+        db.session.rollback()
+        return False
+    message = f"Sync of {source_of(job).describe()} interrupted: its worker stopped before the job finished"
+    status, ended_at = ("queued", None) if will_retry else ("failed", utcnow())
+    changed = db.session.execute(
+        update(SyncJob).where(SyncJob.id == job_id, SyncJob.status == "started")
+        .values(status=status, ended_at=ended_at, error=(message + (" (will retry)" if will_retry else ""))[:ERROR_MAX])
+    ).rowcount
+    db.session.commit()
+    return changed == 1
 
 
 def failure_message(source: DeezerSource, exc: Exception) -> str:
