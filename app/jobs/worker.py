@@ -8,6 +8,8 @@ import multiprocessing
 
 from flask import current_app
 from rq import Worker
+from rq.callbacks import execute_failure_callback
+from rq.exceptions import AbandonedJobError
 
 from app.extensions import db
 from app.jobs import get_queue, redis_connection
@@ -20,11 +22,23 @@ class AppWorker(Worker):
 
     def perform_job(self, job, queue, *args, **kwargs):  # rq 3 also passes the execution
         app = current_app._get_current_object()
+        # The parent may hold pooled connections (a failure callback ran there): the horse opens its own.
+        db.engine.dispose(close=False)
         with app.app_context():
             try:
                 return super().perform_job(job, queue, *args, **kwargs)
             finally:
                 db.session.remove()
+
+    def handle_work_horse_killed(self, job, retpid, ret_val, rusage):
+        # RQ then retries or fails the job, but runs no failure callback (it does for a job abandoned by a dead
+        # worker): run it here too, so the job's own record learns that its run died.
+        super().handle_work_horse_killed(job, retpid, ret_val, rusage)
+        error = AbandonedJobError(f"work horse {retpid} died (wait status {ret_val})")
+        try:
+            execute_failure_callback(job, self.death_penalty_class, AbandonedJobError, error, None)
+        except Exception:  # logged by RQ; the job's failure is still handled
+            pass
 
 
 def start_scheduler_process(redis_url: str, logging_level: str | int) -> multiprocessing.Process:
