@@ -14,10 +14,32 @@ class Blueprint(SmorestBlueprint):
             schema = ErrorSchema
         return super().alt_response(status_code, response, schema=schema, **kwargs)
 
-    def arguments(self, schema, *, required=None, **kwargs):
+    def arguments(self, schema, *, location="json", required=None, **kwargs):
         """A request body is documented as required exactly when the server refuses to go without one:
-        an absent body is read as `{}`, so it is required when the schema rejects `{}`."""
+        an absent body is read as `{}`, so it is required when the schema rejects `{}`. A JSON body
+        that does not parse is a 400, documented here once for every operation that reads one."""
         if required is None:
             instance = schema() if isinstance(schema, type) else schema
             required = bool(instance.validate({}))
-        return super().arguments(schema, required=required, **kwargs)
+        parse = super().arguments(schema, location=location, required=required, **kwargs)
+        if location != "json":
+            return parse
+        bad_json = self.alt_response(400, description="The body is not valid JSON.")
+        return lambda view: bad_json(parse(view))
+
+    def add_url_rule(self, rule, endpoint=None, view_func=None, provide_automatic_options=None, **kwargs):
+        """A path id outside the 64-bit range matches no route (the `id` converter): every operation on
+        such a path can answer 404, whether or not its view ever looks a row up."""
+        super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **kwargs)
+        if "<id:" in rule:
+            self._document_error(self._endpoints[-1], 404, "No such resource (or an id out of range).")
+
+    def _document_error(self, endpoint, status_code, description):
+        response = {"schema": self._make_doc_response_schema(ErrorSchema()), "description": description,
+                    "content_type": None}
+        for method, doc in self._docs[endpoint].items():
+            if method == "parameters":
+                continue
+            responses = doc.setdefault("response", {}).setdefault("responses", {})
+            if status_code not in responses and str(status_code) not in responses:
+                responses[status_code] = [response]

@@ -75,3 +75,22 @@ def test_a_request_body_is_documented_as_required_only_where_its_absence_is_refu
     headers = auth_headers(make_user())
     assert client.patch("/api/v1/users/me", headers=headers).status_code == 200
     assert client.delete("/api/v1/auth/logout", headers=headers).status_code == 204
+
+
+def test_every_json_body_documents_400_and_every_path_id_documents_404(client):
+    paths = client.get("/openapi.json").get_json()["paths"]
+    for path, operations in paths.items():
+        path_ids = [p for p in operations.get("parameters", []) if p["in"] == "path" and p["schema"]["type"] == "integer"]
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            if "application/json" in operation.get("requestBody", {}).get("content", {}):
+                assert "400" in operation["responses"], (method, path)
+            if path_ids:
+                assert "404" in operation["responses"], (method, path)
+    assert "404" in paths["/api/v1/users/{user_id}"]["patch"]["responses"]
+
+
+def test_a_path_id_beyond_64_bits_is_a_documented_404(client, make_user, auth_headers):
+    response = client.patch("/api/v1/users/9223372036854775808", json={"bio": "x"}, headers=auth_headers(make_user()))
+    assert response.status_code == 404 and error_codes(response) == ["not_found"]
