@@ -4,13 +4,13 @@ Reviews and likes are unique per user and target; the database enforces it: a se
 Conflict caught from the unique constraint, a second like is an insert that does nothing.
 """
 from sqlalchemy import delete, exists, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app.errors import Conflict, Forbidden, NotFound
 from app.extensions import db
 from app.models import Comment, Like, Review, Song, User
+from app.models.base import insert_or_ignore
 from app.pagination import Page, paginate
 from app.services import activities
 from app.services.users import profile_columns, with_profile
@@ -112,13 +112,6 @@ def delete_review(actor: User, review_id: int) -> None:
 # Likes
 
 
-def _insert_ignoring_duplicates(model, values: dict) -> int | None:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the new row's id, or None if it already existed."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return db.session.scalar(insert(model).values(**values).on_conflict_do_nothing().returning(model.id))
-
-
 def like(actor: User, likeable_type: str, likeable_id: int) -> tuple[Like, bool]:
     """Like a review or a song; returns the like and whether it is new (liking twice changes nothing)."""
     if likeable_type == REVIEW:
@@ -130,7 +123,7 @@ def like(actor: User, likeable_type: str, likeable_id: int) -> tuple[Like, bool]
         if db.session.get(Song, likeable_id) is None:
             raise NotFound("No such song.", field="likeable_id")
         target = {"song_id": likeable_id}
-    like_id = _insert_ignoring_duplicates(Like, {"user_id": actor.id, "likeable_type": likeable_type, **target})
+    like_id = insert_or_ignore(Like, {"user_id": actor.id, "likeable_type": likeable_type, **target})
     if like_id is None:
         db.session.rollback()
         existing = db.session.scalar(select(Like).filter_by(user_id=actor.id, **target))

@@ -1,17 +1,14 @@
 """The social graph: following and unfollowing people, and listing followers and followees."""
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
-from app.models import Follow, User, utcnow
+from app.models import Follow, User
+from app.models.base import insert_or_ignore
 from app.pagination import Page, paginate
 from app.services.activities import FOLLOWED, notify, record_activity
 from app.services.users import get_profile, profile_columns, with_profile
-
-_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-
 
 def follow(follower: User, followed_id: int) -> tuple[User, bool]:
     """Follow a user; following again changes nothing. Returns the followed profile and whether a follow was made.
@@ -23,14 +20,7 @@ def follow(follower: User, followed_id: int) -> tuple[User, bool]:
         raise InvalidInput("You cannot follow yourself.")
     if db.session.get(User, followed_id) is None:
         raise NotFound("No such user.")
-    insert = _INSERT[db.session.get_bind().dialect.name]
-    stmt = (
-        insert(Follow)
-        .values(follower_id=follower.id, followed_id=followed_id, created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["follower_id", "followed_id"])
-        .returning(Follow.id)
-    )
-    follow_id = db.session.scalar(stmt)
+    follow_id = insert_or_ignore(Follow, {"follower_id": follower.id, "followed_id": followed_id})
     created = follow_id is not None
     if created:
         record_activity(follower.id, FOLLOWED, follow_id=follow_id)
