@@ -3,7 +3,7 @@ from marshmallow import Schema, fields, validate
 
 from app.models import MAX_ID
 from app.schemas.catalogue import QueryId, SongSchema
-from app.schemas.common import Id
+from app.schemas.common import Id, JsonBoolean
 
 TITLE = validate.Length(min=1, max=200)
 DESCRIPTION = validate.Length(max=5000)
@@ -13,13 +13,13 @@ POSITION = validate.Range(min=1, max=MAX_ID)
 class CollectionCreateSchema(Schema):
     title = fields.String(required=True, validate=TITLE)
     description = fields.String(load_default="", validate=DESCRIPTION)
-    public = fields.Boolean(load_default=True, metadata={"description": "Default true."})
+    public = JsonBoolean(load_default=True, metadata={"description": "Default true."})
 
 
 class CollectionUpdateSchema(Schema):
     title = fields.String(validate=TITLE)
     description = fields.String(validate=DESCRIPTION)
-    public = fields.Boolean()
+    public = JsonBoolean()
 
 
 class CollectionListArgsSchema(Schema):

@@ -16,6 +16,16 @@ class ErrorSchema(Schema):
     errors = fields.List(fields.Nested(ErrorItemSchema), required=True)
 
 
+class JsonBoolean(fields.Boolean):
+    """A boolean in a JSON body: `true` or `false` only. (marshmallow's Boolean also takes 0, 1, "yes",
+    "on"..., the spellings a query string needs, which a JSON body never does.)"""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 def Id(**kwargs):
     """An integer id in the 64-bit signed range (out of range is a 422 in bodies and queries)."""
     return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)

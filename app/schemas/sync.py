@@ -1,7 +1,7 @@
 """Deezer sync requests and sync-job status."""
 from marshmallow import Schema, ValidationError, fields, pre_dump, validate, validates, validates_schema
 
-from app.schemas.common import Id
+from app.schemas.common import Id, JsonBoolean
 
 SOURCES = ("query", "artist_id", "album_id", "playlist_id", "chart")
 
@@ -12,7 +12,7 @@ class SyncRequestSchema(Schema):
     artist_id = Id(metadata={"description": "A Deezer artist id: its top tracks, then the tracks of its albums."})
     album_id = Id(metadata={"description": "A Deezer album id: its tracks."})
     playlist_id = Id(metadata={"description": "A Deezer playlist id: its tracks."})
-    chart = fields.Boolean(truthy={True}, falsy={False}, validate=validate.Equal(True, error="Must be true."),
+    chart = JsonBoolean(validate=validate.Equal(True, error="Must be true."),
                            metadata={"description": "true: the tracks of Deezer's chart."})
     limit = fields.Integer(strict=True, load_default=100, validate=validate.Range(min=1, max=10000),
                            metadata={"description": "The most tracks to ingest, read from the source in order."})

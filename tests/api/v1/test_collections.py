@@ -226,3 +226,18 @@ def test_removing_a_song_not_in_the_collection_is_404(client, me, headers):
     collection = make_collection(me)
     assert client.delete(f"/api/v1/collections/{collection.id}/items/{make_song().id}",
                          headers=headers).status_code == 404
+
+
+@pytest.mark.parametrize("public", [0, 1, "true", "false", "yes", None])
+def test_public_must_be_a_json_boolean(client, headers, public):
+    response = client.post("/api/v1/collections", json={"title": "ok", "public": public}, headers=headers)
+    assert response.status_code == 422
+    assert [e.get("field") for e in response.get_json()["errors"]] == ["public"]
+    assert count(Collection) == 0
+
+
+def test_public_cannot_be_changed_with_a_number(client, me, headers):
+    collection = make_collection(me)
+    response = client.patch(f"/api/v1/collections/{collection.id}", json={"public": 0}, headers=headers)
+    assert response.status_code == 422
+    assert db.session.get(Collection, collection.id).public is True

@@ -167,3 +167,11 @@ def test_status_for_a_non_admin_is_forbidden(client, admin, make_user, auth_head
 
     assert response.status_code == 403
     assert error_codes(response) == ["forbidden"]
+
+
+@pytest.mark.parametrize("chart", [1, "true"])
+def test_chart_must_be_the_json_boolean_true(client, admin, auth_headers, chart):
+    response = client.post("/api/v2/songs/sync", json={"chart": chart}, headers=auth_headers(admin))
+    assert response.status_code == 422
+    assert [error.get("field") for error in response.get_json()["errors"]] == ["chart"]
+    assert sync_jobs() == 0
