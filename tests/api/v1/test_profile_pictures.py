@@ -321,3 +321,17 @@ def test_oversize_chunked_body_without_content_length_is_413(client, auth_header
     assert response.status_code == 413
     assert error_codes(response) == ["payload_too_large"]
     assert picture_key(user.id) is None
+
+
+def test_other_multipart_parts_are_ignored_as_documented(client, auth_headers, user, local_backend):
+    boundary, body = encode_multipart({
+        "file": FileStorage(io.BytesIO(image_bytes("PNG")), filename="a.png"),
+        "caption": "hello",
+        "extra": FileStorage(io.BytesIO(b"x"), filename="x.txt"),
+    })
+    response = client.put(URL, data=body, content_type=f"multipart/form-data; boundary={boundary}",
+                          headers=auth_headers(user))
+    assert response.status_code == 200
+    assert picture_key(user.id) is not None
+    schemas = client.get("/openapi.json").get_json()["components"]["schemas"]
+    assert schemas["ProfilePictureUpload"].get("additionalProperties", True) is True
