@@ -1,4 +1,5 @@
 """Extension objects, created once and bound to the app in create_app. Imports nothing from app."""
+from apispec.ext.marshmallow import MarshmallowPlugin, OpenAPIConverter
 from flask_cors import CORS
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
@@ -28,4 +29,19 @@ migrate = Migrate()
 jwt = JWTManager()
 cors = CORS()
 limiter = Limiter(key_func=get_remote_address)
-api = Api()
+
+
+class _Converter(OpenAPIConverter):
+    def schema2jsonschema(self, schema):
+        """A schema's `Meta.json_schema` adds what fields alone cannot say (a rule across fields, such as
+        "exactly one of these"), so /openapi.json states the rules that its schema validators enforce."""
+        jsonschema = super().schema2jsonschema(schema)
+        jsonschema.update(getattr(getattr(schema, "Meta", None), "json_schema", {}))
+        return jsonschema
+
+
+class _MarshmallowPlugin(MarshmallowPlugin):
+    Converter = _Converter
+
+
+api = Api(spec_kwargs={"marshmallow_plugin": _MarshmallowPlugin()})

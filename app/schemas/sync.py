@@ -7,8 +7,13 @@ SOURCES = ("query", "artist_id", "album_id", "playlist_id", "chart")
 
 
 class SyncRequestSchema(Schema):
+    class Meta:
+        # Exactly one source (exactly_one_source below), said in the document as well.
+        json_schema = {"oneOf": [{"required": [name]} for name in SOURCES]}
+
     query = fields.String(validate=validate.Length(min=1, max=300),
-                          metadata={"description": "A Deezer search; its results in Deezer's order."})
+                          metadata={"description": "A Deezer search; its results in Deezer's order.",
+                                    "pattern": r"\S"})  # not blank (query_not_blank), in the document
     artist_id = Id(metadata={"description": "A Deezer artist id: its top tracks, then the tracks of its albums."})
     album_id = Id(metadata={"description": "A Deezer album id: its tracks."})
     playlist_id = Id(metadata={"description": "A Deezer playlist id: its tracks."})

@@ -175,3 +175,10 @@ def test_chart_must_be_the_json_boolean_true(client, admin, auth_headers, chart)
     assert response.status_code == 422
     assert [error.get("field") for error in response.get_json()["errors"]] == ["chart"]
     assert sync_jobs() == 0
+
+
+def test_openapi_says_a_sync_names_exactly_one_non_blank_source(client):
+    schema = client.get("/openapi.json").get_json()["components"]["schemas"]["SyncRequest"]
+    assert schema["oneOf"] == [{"required": [name]} for name in ("query", "artist_id", "album_id", "playlist_id", "chart")]
+    assert schema["properties"]["query"]["pattern"] == r"\S"
+    assert schema["properties"]["chart"]["enum"] == [True]
