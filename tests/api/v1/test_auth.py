@@ -332,3 +332,46 @@ def test_token_of_deleted_user_is_401(client, make_user, auth_headers):
     db.session.delete(user)
     db.session.commit()
     assert client.get("/api/v1/users/me", headers=headers).status_code == 401
+
+
+
+# --- the per-request check and where the denylist lives ---------------------------
+
+
+@pytest.fixture
+def statements(app):
+    from sqlalchemy import event
+
+    seen = []
+
+    def record(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(db.engine, "before_cursor_execute", record)
+
+
+def test_token_check_is_one_query_for_the_user(client, make_user, auth_headers, statements):
+    """/me is the token check plus the profile query; with Redis the denylist is not read from the database
+    (without Redis it is folded into the same user query)."""
+    from app.jobs import redis_connection
+
+    headers = auth_headers(make_user())
+    statements.clear()
+    assert client.get("/api/v1/users/me", headers=headers).status_code == 200
+    assert len(statements) == 2, statements
+    denylist_reads = [s for s in statements if "revoked_access_tokens" in s]
+    assert len(denylist_reads) == (0 if redis_connection() is not None else 1)
+
+
+@pytest.mark.redis
+def test_logout_denylists_in_redis_with_a_ttl(client):
+    from app.jobs import redis_connection
+    from app.services.tokens import DENYLIST_PREFIX
+
+    session = register(client).get_json()
+    client.delete("/api/v1/auth/logout", headers=bearer(session["access_token"]))
+    keys = redis_connection().keys(DENYLIST_PREFIX + "*")
+    assert len(keys) == 1
+    assert 0 < redis_connection().ttl(keys[0]) <= 3601
