@@ -49,10 +49,11 @@ def register_proxy_fix(app):
 def register_extensions(app):
     from datetime import timedelta
 
+    from app import ratelimit
     from app.schemas.common import ErrorSchema
 
     app.config.setdefault("JWT_ACCESS_TOKEN_EXPIRES", timedelta(seconds=app.config["ACCESS_TOKEN_TTL"]))
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", ratelimit.storage_uri(app.config["REDIS_URL"]))
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     # If Redis is down, keep limiting per process rather than failing every request.
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
