@@ -38,6 +38,25 @@ class SongSchema(Schema):
     album = fields.Nested(AlbumSummarySchema)
 
 
+def dump_song_row(row) -> dict:
+    """SongSchema's dump of a row of `app.services.catalogue.SONG_ROW`: the lean path of song lists, without
+    ORM objects or per-field marshmallow calls (tests/schemas/test_catalogue.py keeps it equal to the schema)."""
+    release_date = row.album_release_date
+    return {
+        "id": row.id, "title": row.title, "duration_ms": row.duration_ms, "preview_url": row.preview_url,
+        "isrc": row.isrc, "explicit": row.explicit, "deezer_id": row.deezer_id, "artist_name": row.artist_name,
+        "artist": {
+            "id": row.artist_id, "name": row.artist_name_, "deezer_id": row.artist_deezer_id,
+            "picture_url": row.artist_picture_url,
+        },
+        "album": {
+            "id": row.album_id, "title": row.album_title, "cover_url": row.album_cover_url,
+            "deezer_id": row.album_deezer_id,
+            "release_date": release_date.isoformat() if release_date is not None else None,
+        },
+    }
+
+
 class AlbumSchema(AlbumSummarySchema):
     artist = fields.Nested(ArtistSchema)
 

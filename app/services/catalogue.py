@@ -26,16 +26,31 @@ def _contains(column, text: str):
     return func.lower(column).like(like_contains(text.lower()), escape="\\")
 
 
+def _song_filters(q: str | None, artist_id: int | None, album_id: int | None) -> list:
+    filters = []
+    if q:
+        filters.append(or_(_contains(Song.title, q), _contains(Song.artist_name, q)))
+    if album_id is not None:
+        filters.append(Song.album_id == album_id)
+    if artist_id is not None:
+        filters.append(Song.album_id.in_(select(Album.id).where(Album.artist_id == artist_id)))
+    return filters
+
+
 def songs_query(*, q: str | None = None, artist_id: int | None = None, album_id: int | None = None):
     """Songs filtered by a search text (title or artist name), artist and album, with what SongSchema reads."""
-    stmt = select(Song).options(SONG_LOAD)
-    if q:
-        stmt = stmt.where(or_(_contains(Song.title, q), _contains(Song.artist_name, q)))
-    if album_id is not None:
-        stmt = stmt.where(Song.album_id == album_id)
-    if artist_id is not None:
-        stmt = stmt.where(Song.album_id.in_(select(Album.id).where(Album.artist_id == artist_id)))
-    return stmt
+    return select(Song).options(SONG_LOAD).where(*_song_filters(q, artist_id, album_id))
+
+
+# Everything SongSchema shows, flat, for one Core query (the lean path: app.schemas.catalogue.dump_song_row).
+SONG_ROW = (
+    Song.id, Song.title, Song.duration_ms, Song.preview_url, Song.isrc, Song.explicit, Song.deezer_id,
+    Song.artist_name,
+    Artist.id.label("artist_id"), Artist.name.label("artist_name_"), Artist.deezer_id.label("artist_deezer_id"),
+    Artist.picture_url.label("artist_picture_url"),
+    Album.id.label("album_id"), Album.title.label("album_title"), Album.cover_url.label("album_cover_url"),
+    Album.deezer_id.label("album_deezer_id"), Album.release_date.label("album_release_date"),
+)
 
 
 def list_songs(
@@ -46,6 +61,23 @@ def list_songs(
     stmt = songs_query(q=q, artist_id=artist_id, album_id=album_id)
     return paginate(
         stmt, key_columns=[Song.id], key=lambda song: (song.id,), limit=limit, cursor=cursor, page=page, per=per,
+    )
+
+
+def list_song_rows(
+    *, q: str | None = None, artist_id: int | None = None, album_id: int | None = None,
+    limit: int, cursor: str | None = None,
+) -> Page:
+    """Songs, newest first, as SONG_ROW rows from one query (no ORM objects): the same page as list_songs."""
+    stmt = (
+        select(*SONG_ROW)
+        .join(Album, Album.id == Song.album_id)
+        .join(Artist, Artist.id == Album.artist_id)
+        .where(*_song_filters(q, artist_id, album_id))
+    )
+    return paginate(
+        stmt, key_columns=[Song.id], key=lambda row: (row.id,), limit=limit, cursor=cursor,
+        execute=lambda s: db.session.execute(s).all(),
     )
 
 

@@ -10,8 +10,10 @@ from app.schemas.catalogue import (
     ArtistSchema,
     SongFilterSchema,
     SongSchema,
+    dump_song_row,
 )
 from app.schemas.common import PageArgsSchema, page_of
+from app.schemas.lean import page_response
 from app.services import catalogue
 
 blp = Blueprint("v2_catalogue", __name__, url_prefix="/api/v2", description="Browse songs, artists and albums.")
@@ -29,7 +31,7 @@ class Songs(MethodView):
         `q` matches a case-insensitive substring of the title or of the artist's name; `artist_id` and
         `album_id` narrow the list.
         """
-        return catalogue.list_songs(**filters, **paging)
+        return page_response(catalogue.list_song_rows(**filters, **paging), dump_song_row)
 
 
 @blp.route("/songs/<id:song_id>")
