@@ -9,9 +9,10 @@ CROSS JOIN LATERAL on ix_activities_actor_created, so a page costs about the sam
 docs/performance.md ("Feeds") has the figures and how this moves to fan-out on write.
 """
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Callable
 
-from sqlalchemy import select, true, tuple_
+from sqlalchemy import and_, func, or_, select, true, tuple_
 from sqlalchemy.orm import aliased, selectinload
 
 from app.extensions import db
@@ -20,40 +21,105 @@ from app.pagination import Page, decode_cursor, paginate
 from app.services import activities as actions
 
 
+# The bounded scan reads at most this many of the newest activities past the cursor per item of the page.
+SCAN_ROWS_PER_ITEM = 100
+
+
 def following_feed(user: User, *, limit: int, cursor: str | None = None, page=None, per=None) -> Page:
-    """Public activities of the users `user` follows."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Each followee contributes at most one page's worth of its newest rows past the cursor.
-        per_followee = limit + 1
-        inner = select(Activity).where(Activity.actor_id == Follow.followed_id, Activity.public)
-        if cursor:
-            inner = inner.where(tuple_(Activity.created_at, Activity.id) < tuple(decode_cursor(cursor, 2)))
-        elif page is not None:
-            per_followee = page * (per or limit) + 1
-        inner = inner.order_by(Activity.created_at.desc(), Activity.id.desc()).limit(per_followee)
-        recent = inner.subquery("recent").lateral()
-        activity = aliased(Activity, recent)
-        stmt = select(activity).select_from(Follow).join(recent, true()).where(Follow.follower_id == user.id)
-    else:
-        activity = Activity
+    """Public activities of the users `user` follows, as Activity objects with `actor` and `target`."""
+    return _following(user, _objects, limit=limit, cursor=cursor, page=page, per=per)
+
+
+def following_feed_rows(user: User, *, limit: int, cursor: str | None = None) -> Page:
+    """The same page as rows (no ORM objects): each item has the activity's columns, `actor_username`,
+    `actor_profile_picture_key` and `target` (for app.schemas.feed.dump_activity_row)."""
+    return _following(user, _rows, limit=limit, cursor=cursor)
+
+
+def _following(user, load, *, limit, cursor=None, page=None, per=None) -> Page:
+    """On PostgreSQL a page first tries the bounded scan; when that reads its whole budget without filling the
+    page, the per-followee top-N, which is exact at any depth. See docs/performance.md ("Feeds")."""
+    paging = {"limit": limit, "cursor": cursor, "page": page, "per": per}
+    if db.session.get_bind().dialect.name != "postgresql":
         stmt = (
             select(Activity)
             .join(Follow, Follow.followed_id == Activity.actor_id)
             .where(Follow.follower_id == user.id, Activity.public)
         )
-    return _page(stmt, activity, limit=limit, cursor=cursor, page=page, per=per)
+        return load(stmt, Activity, **paging)
+    after = tuple_(Activity.created_at, Activity.id) < tuple(decode_cursor(cursor, 2)) if cursor else None
+    if page is None:
+        scan = BoundedScan(user, limit, after)
+        result = load(scan.statement, scan.activity, extra=scan.extra, keep=scan.keep, **paging)
+        if result.next_cursor or not scan.exhausted:
+            return result
+    # Each followee contributes at most one page's worth of its newest rows past the cursor.
+    per_followee = limit + 1
+    inner = select(Activity).where(Activity.actor_id == Follow.followed_id, Activity.public)
+    if after is not None:
+        inner = inner.where(after)
+    elif page is not None:
+        per_followee = page * (per or limit) + 1
+    inner = inner.order_by(Activity.created_at.desc(), Activity.id.desc()).limit(per_followee)
+    recent = inner.subquery("recent").lateral()
+    activity = aliased(Activity, recent)
+    stmt = select(activity).select_from(Follow).join(recent, true()).where(Follow.follower_id == user.id)
+    return load(stmt, activity, **paging)
+
+
+class BoundedScan:
+    """Walk ix_activities_created backwards from the cursor over at most `budget` rows, keeping the followees'.
+
+    A full page from it is exact: anything it did not read is older. The last row of the budget comes back as a
+    sentinel (`scan_rank == budget`), so a short page tells whether the table simply ended (exact too) or the
+    budget did (`exhausted`: the caller falls back to the lateral plan).
+    """
+
+    def __init__(self, user, limit, after):
+        self.budget = SCAN_ROWS_PER_ITEM * (limit + 1)
+        order = (Activity.created_at.desc(), Activity.id.desc())
+        window = select(Activity, func.row_number().over(order_by=order).label("scan_rank"))
+        if after is not None:
+            window = window.where(after)
+        window = window.order_by(*order).limit(self.budget).subquery("recent")
+        self.activity = activity = aliased(Activity, window)
+        followees = select(Follow.followed_id).where(Follow.follower_id == user.id)
+        matched = and_(activity.actor_id.in_(followees), activity.public)
+        self.statement = select(activity).where(or_(matched, window.c.scan_rank == self.budget))
+        self.extra = (matched.label("matched"), window.c.scan_rank)
+        self.exhausted = False
+
+    def keep(self, rows):
+        self.exhausted = any(row.scan_rank == self.budget for row in rows)
+        return [row for row in rows if row.matched]
 
 
 def explore_feed(user: User, *, limit: int, cursor: str | None = None, page=None, per=None) -> Page:
     """Everyone's public activities except `user`'s own."""
     stmt = select(Activity).where(Activity.actor_id != user.id, Activity.public)
-    return _page(stmt, Activity, limit=limit, cursor=cursor, page=page, per=per)
+    return _objects(stmt, Activity, limit=limit, cursor=cursor, page=page, per=per)
 
 
-def _page(stmt, activity, **paging) -> Page:
-    stmt = stmt.options(selectinload(activity.actor))
+def _objects(stmt, activity, *, extra=(), keep=list, **paging) -> Page:
+    stmt = stmt.with_only_columns(activity, *extra).options(selectinload(activity.actor))
     result = paginate(
-        stmt, key_columns=[activity.created_at, activity.id], key=lambda a: (a.created_at, a.id), **paging
+        stmt, key_columns=[activity.created_at, activity.id], key=lambda a: (a.created_at, a.id),
+        execute=lambda s: [row[0] for row in keep(db.session.execute(s).all())], **paging,
+    )
+    result.items = attach_targets(result.items)
+    return result
+
+
+def _rows(stmt, activity, *, extra=(), keep=list, **paging) -> Page:
+    columns = [
+        activity.id, activity.action_type, activity.created_at, activity.actor_id,
+        *(getattr(activity, loader.source) for loader in TARGETS.values()),
+        User.username.label("actor_username"), User.profile_picture_key.label("actor_profile_picture_key"),
+    ]
+    stmt = stmt.with_only_columns(*columns, *extra).join(User, User.id == activity.actor_id)
+    result = paginate(
+        stmt, key_columns=[activity.created_at, activity.id], key=lambda a: (a.created_at, a.id),
+        execute=lambda s: [SimpleNamespace(**row._mapping) for row in keep(db.session.execute(s).all())], **paging,
     )
     result.items = attach_targets(result.items)
     return result

@@ -3,7 +3,8 @@ from app.blueprints.base import Blueprint
 
 from app.blueprints.security import auth_required, current_user
 from app.schemas.common import PageArgsSchema
-from app.schemas.feed import ActivityPageSchema
+from app.schemas.feed import ActivityPageSchema, dump_activity_row
+from app.schemas.lean import page_response
 from app.services import feed
 
 blp = Blueprint("v2_feed", __name__, url_prefix="/api/v2/feed", description="Activity feeds.")
@@ -15,7 +16,7 @@ blp = Blueprint("v2_feed", __name__, url_prefix="/api/v2/feed", description="Act
 @blp.response(200, ActivityPageSchema)
 def following(paging):
     """What the people you follow did, newest first."""
-    return feed.following_feed(current_user, **paging)
+    return page_response(feed.following_feed_rows(current_user, **paging), dump_activity_row)
 
 
 @blp.route("/explore", methods=["GET"])
