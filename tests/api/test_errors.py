@@ -103,3 +103,18 @@ def test_trusted_proxy_count_decides_the_client_ip(app_config, make_app):
     same_ip = client.post("/api/v1/auth/login", json={**body, "email": "c@example.com"},
                           headers={"X-Forwarded-For": "198.51.100.1"})
     assert (first.status_code, other_ip.status_code, same_ip.status_code) == (401, 401, 429)
+
+
+@pytest.mark.parametrize("method, path, kwargs, field", [
+    ("post", "/api/v1/auth/password", {"json": {"email": "a\x00@example.com"}}, "email"),
+    ("post", "/api/v1/auth", {"json": {"email": "a@example.com", "username": "abc", "password": "x\x00" * 5}}, "password"),
+    ("post", "/api/v1/auth/login", {"json": {"email": "a@example.com", "password": "password1", "x\x00": 1}}, "x\x00"),
+    ("get", "/api/v1/users", {"query_string": {"q": "ab\x00"}}, "q"),
+    ("get", "/api/v2/songs", {"query_string": {"q": "\x00"}}, "q"),
+])
+def test_text_with_a_nul_character_is_422(client, make_user, auth_headers, method, path, kwargs, field):
+    # PostgreSQL cannot hold NUL in text: this used to reach the database there and answer 500.
+    response = getattr(client, method)(path, headers=auth_headers(make_user()), **kwargs)
+    assert response.status_code == 422
+    assert error_codes(response) == ["validation_error"]
+    assert response.get_json()["errors"][0]["field"] == field
