@@ -100,6 +100,16 @@ class Config:
         for name in ("SECRET_KEY", "JWT_SECRET_KEY"):
             if not config.get(name):
                 config[name] = secrets.token_urlsafe(32)
+        fail_fast_on_unreachable_database(config)
+
+
+def fail_fast_on_unreachable_database(config):
+    """A database host that drops packets must fail a request in seconds, not hang it until gunicorn's timeout."""
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options["connect_args"] = {"connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 5),
+                                   **options.get("connect_args", {})}
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 class DevelopmentConfig(Config):
@@ -125,6 +135,7 @@ class ProductionConfig(Config):
 
     @classmethod
     def finalize(cls, config):
+        fail_fast_on_unreachable_database(config)
         missing = [name for name in ("SECRET_KEY", "JWT_SECRET_KEY") if not config.get(name)]
         if missing:
             raise RuntimeError(f"Refusing to start in production without {', '.join(missing)}.")

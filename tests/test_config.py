@@ -43,3 +43,10 @@ def test_development_makes_random_secrets_per_process(app_config, make_app):
     first, second = make_app(cls), make_app(cls)
     assert len(first.config["JWT_SECRET_KEY"]) >= 32
     assert first.config["JWT_SECRET_KEY"] != second.config["JWT_SECRET_KEY"]
+
+
+def test_postgresql_connections_time_out_quickly(app_config, make_app):
+    cls = type("Pg", (app_config,), {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u@127.0.0.1:1/x"})
+    app = make_app(cls)
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {"connect_timeout": 5}
+    assert "connect_args" not in app_config.SQLALCHEMY_ENGINE_OPTIONS  # the class's dict is left alone
