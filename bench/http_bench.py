@@ -297,23 +297,47 @@ def profile(name: str, server: str, path: str, token: str, master_pid: int, args
     print(summarise_profile(out))
 
 
-def summarise_profile(path: Path, top: int = 25) -> str:
-    """Inclusive sample share of the project's and the libraries' functions in collapsed py-spy stacks."""
-    inclusive, total = Counter(), 0
+def print_profiles(directory: str) -> None:
+    """Summaries of collapsed stacks recorded earlier: python bench/http_bench.py --summarise DIR."""
+    for path in sorted(Path(directory).glob("*.collapsed")):
+        print(f"\n--- {path.stem} ({path}) ---")
+        print(summarise_profile(path))
+
+
+# Where request time goes: a sample counts for every group whose marker is on its stack.
+PROFILE_GROUPS = {
+    "Flask app (everything under Flask.wsgi_app)": ("Flask.wsgi_app",),
+    "  the view (route, service, dump)": ("app/blueprints/",),
+    "  auth: JWT decode and verify": ("jwt/api_jwt.py",),
+    "  auth: user and denylist (load_user_for_token)": ("load_user_for_token",),
+    "  rate limiter (flask-limiter, all)": ("flask_limiter/",),
+    "  Redis round trips (limiter + denylist)": ("redis/client.py",),
+    "  SQL driver (psycopg or sqlite3, incl. waits)": ("psycopg/", "sqlite/base.py", "sqlite3"),
+    "  SQLAlchemy (ORM + Core)": ("sqlalchemy/",),
+    "  marshmallow (query args + schema dumps)": ("marshmallow/",),
+    "  JSON encoding": ("json/encoder.py", "json/__init__.py"),
+    "  logging (app request line)": ("logging/__init__.py",),
+    "  metrics (prometheus-client)": ("prometheus_client/",),
+}
+
+
+def summarise_profile(path: Path, top: int = 12) -> str:
+    """Share of request-handling samples per group, then the functions with the most own samples."""
+    groups, own, total = Counter(), Counter(), 0
     for line in path.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        if not stack or "process " not in stack.split(";")[0]:
-            continue
+        if "SyncWorker.handle_request" not in stack:
+            continue  # the master, and idle workers waiting in accept()
         count = int(count)
-        frames = stack.split(";")
-        if not any("wsgi" in f or "flask" in f for f in frames):
-            continue  # the master process and idle workers waiting in accept()
         total += count
-        for frame in set(frames[1:]):
-            inclusive[_short(frame)] += count
-    lines = [f"{total} samples in request handling"]
-    for frame, count in inclusive.most_common(top):
-        lines.append(f"{100 * count / max(total, 1):5.1f}%  {frame}")
+        for name, markers in PROFILE_GROUPS.items():
+            if any(marker in stack for marker in markers):
+                groups[name] += count
+        own[_short(stack.split(";")[-1])] += count
+    lines = [f"{total} samples in gunicorn's handle_request"]
+    lines += [f"{100 * groups[name] / max(total, 1):5.1f}%  {name}" for name in PROFILE_GROUPS]
+    lines.append("most own samples:")
+    lines += [f"{100 * count / max(total, 1):5.1f}%  {frame}" for frame, count in own.most_common(top)]
     return "\n".join(lines)
 
 
@@ -342,7 +366,10 @@ def main() -> None:
     parser.add_argument("--reseed", action="store_true", help="Drop and reseed the PostgreSQL database.")
     parser.add_argument("--profile", metavar="DIR", help="Also record py-spy profiles into DIR.")
     parser.add_argument("--log-dir", default="/tmp/listify_http_bench_logs")
+    parser.add_argument("--summarise", metavar="DIR", help="Only summarise the profiles recorded in DIR.")
     args = parser.parse_args()
+    if args.summarise:
+        return print_profiles(args.summarise)
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
 
     pg_url = feed_bench.bench_url()

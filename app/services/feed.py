@@ -4,8 +4,9 @@ Both are newest first with keyset pagination on (created_at, id). A page is load
 number of queries whatever its size: the activities, their actors, and one query per action type
 present for the targets (see TARGETS).
 
-The following feed is fan-out on read. On PostgreSQL it takes a per-followee top-N through
-CROSS JOIN LATERAL on ix_activities_actor_created, so a page costs about the same at any depth;
+The following feed is fan-out on read. On PostgreSQL a page first tries a bounded backward scan of
+ix_activities_created (BoundedScan) and falls back to a per-followee top-N through CROSS JOIN LATERAL on
+ix_activities_actor_created when the scan's budget runs out, so a page costs about the same at any depth;
 docs/performance.md ("Feeds") has the figures and how this moves to fan-out on write.
 """
 from dataclasses import dataclass
