@@ -24,6 +24,8 @@ from app.models import RefreshToken, RevokedAccessToken, User, utcnow
 log = logging.getLogger(__name__)
 
 DENYLIST_PREFIX = "listify:denylist:"
+# Present while Redis holds a copy of the database's denylist; gone after Redis lost its data.
+DENYLIST_LOADED = "listify:denylist-loaded"
 
 
 @dataclass
@@ -126,6 +128,33 @@ def deny_access_token(jti: str, expires_at: datetime) -> None:
             log.warning("Redis unavailable: access token %s denylisted in the database only", jti)
 
 
+def copy_denylist_to_redis(client) -> int:
+    """Copy the database's denylist (the record) into Redis (which answers the per-request check).
+
+    Needed after Redis lost its data (a restart without persistence), noticed by DENYLIST_LOADED being
+    gone, and after a logout whose Redis write failed while Redis was down (the periodic clean-up re-copies).
+    """
+    now = utcnow()
+    rows = db.session.execute(
+        select(RevokedAccessToken.jti, RevokedAccessToken.expires_at).where(RevokedAccessToken.expires_at > now)
+    ).all()
+    pipe = client.pipeline(transaction=False)
+    for jti, expires_at in rows:
+        pipe.set(DENYLIST_PREFIX + jti, "1", ex=max(int((expires_at - now).total_seconds()) + 1, 1))
+    pipe.set(DENYLIST_LOADED, "1")
+    pipe.execute()
+    return len(rows)
+
+
+def _denied_by_redis(client, jti: str) -> bool:
+    denied, loaded = client.mget(DENYLIST_PREFIX + jti, DENYLIST_LOADED)
+    if loaded is None:
+        log.warning("Redis has no copy of the denylist (restarted?): copying it from the database")
+        copy_denylist_to_redis(client)
+        denied = client.get(DENYLIST_PREFIX + jti)
+    return denied is not None
+
+
 def load_user_for_token(payload: dict) -> tuple[User | None, bool]:
     """The user behind an access token and whether the token is revoked, in one database query
     (none for the denylist when Redis answers)."""
@@ -135,7 +164,7 @@ def load_user_for_token(payload: dict) -> tuple[User | None, bool]:
     denied = None
     if client is not None:
         try:
-            denied = client.exists(DENYLIST_PREFIX + jti) == 1
+            denied = _denied_by_redis(client, jti)
         except RedisError:
             log.warning("Redis unavailable: checking the denylist in the database")
     if denied is None:
