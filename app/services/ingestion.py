@@ -97,21 +97,29 @@ def _dedupe_tracks(tracks: Iterable[TrackRecord]) -> list[TrackRecord]:
 
 def _dedupe_artists(tracks: list[TrackRecord]) -> list[ArtistRecord]:
     by_id: dict[int, ArtistRecord] = {}
-    for track in tracks:
-        seen = by_id.get(track.artist.deezer_id)
-        by_id[track.artist.deezer_id] = track.artist if seen is None else _merge(seen, track.artist)
+    for artist in _artists_of(tracks):
+        seen = by_id.get(artist.deezer_id)
+        by_id[artist.deezer_id] = artist if seen is None else _merge(seen, artist)
     return [by_id[key] for key in sorted(by_id)]
 
 
+def _artists_of(tracks: list[TrackRecord]):
+    # Album artists last: they come from the source's own artist or album page, so their values win the merge.
+    yield from (track.artist for track in tracks)
+    yield from (track.album.artist for track in tracks if track.album is not None and track.album.artist is not None)
+
+
 def _albums_with_artist(tracks: list[TrackRecord]) -> list[tuple[AlbumRecord, int]]:
-    # Deezer items do not name an album's own artist: the first track's artist on the page stands for it.
+    # The album's own artist when the source knew it; otherwise (search and chart items name only the track's
+    # artist) the first track's artist on the page stands for it.
     by_id: dict[int, tuple[AlbumRecord, int]] = {}
     for track in tracks:
         if track.album is None:
             continue
+        album_artist = track.album.artist or track.artist
         seen = by_id.get(track.album.deezer_id)
         if seen is None:
-            by_id[track.album.deezer_id] = (track.album, track.artist.deezer_id)
+            by_id[track.album.deezer_id] = (track.album, album_artist.deezer_id)
         else:
             by_id[track.album.deezer_id] = (_merge(seen[0], track.album), seen[1])
     return [by_id[key] for key in sorted(by_id)]
@@ -174,11 +182,20 @@ def _upsert_artists(artists: list[ArtistRecord], now) -> dict[int, int]:
 def _upsert_albums(albums: list[tuple[AlbumRecord, int]], artist_ids: dict[int, int], now) -> dict[int, int]:
     if not albums:
         return {}
-    rows = [{"deezer_id": a.deezer_id, "title": _text(a.title), "cover_url": _url(a.cover_url),
-             "release_date": a.release_date, "artist_id": artist_ids[artist_deezer_id]}
-            for a, artist_deezer_id in albums]
-    # The album's artist is set when the album is first stored, and kept.
-    _upsert(Album, rows, ("title", "cover_url", "release_date"), {"cover_url", "release_date"}, now)
+    def rows(group):
+        return [{"deezer_id": a.deezer_id, "title": _text(a.title), "cover_url": _url(a.cover_url),
+                 "release_date": a.release_date, "artist_id": artist_ids[artist_deezer_id]}
+                for a, artist_deezer_id in group]
+
+    columns, keep_known = ("title", "cover_url", "release_date"), {"cover_url", "release_date"}
+    # An album's own artist (known from an album or artist source) is authoritative and corrects a stand-in;
+    # a stand-in (a track's artist, from search or chart items) only sets it when the album is first stored.
+    own = [(a, artist) for a, artist in albums if a.artist is not None]
+    stand_in = [(a, artist) for a, artist in albums if a.artist is None]
+    if own:
+        _upsert(Album, rows(own), (*columns, "artist_id"), keep_known, now)
+    if stand_in:
+        _upsert(Album, rows(stand_in), columns, keep_known, now)
     return _ids_of(Album, [a.deezer_id for a, _ in albums])
 
 
@@ -214,12 +231,13 @@ def _song_row(track: TrackRecord, album_id: int) -> dict:
         "deezer_id": track.deezer_id, "album_id": album_id, "title": _text(track.title),
         "artist_name": _text(track.artist.name), "duration_ms": track.duration_ms,
         "preview_url": _url(track.preview_url), "isrc": isrc, "explicit": track.explicit,
-        "track_position": track.track_position,
+        "track_position": track.track_position, "disk_number": track.disk_number,
     }
 
 
-SONG_COLUMNS = ("album_id", "title", "artist_name", "duration_ms", "preview_url", "isrc", "explicit", "track_position")
-SONG_KEEP_KNOWN = {"duration_ms", "preview_url", "isrc", "explicit", "track_position"}
+SONG_COLUMNS = ("album_id", "title", "artist_name", "duration_ms", "preview_url", "isrc", "explicit", "track_position",
+                "disk_number")
+SONG_KEEP_KNOWN = {"duration_ms", "preview_url", "isrc", "explicit", "track_position", "disk_number"}
 
 
 def _upsert_songs(rows: list[dict], now, on_postgres: bool) -> PageCounts:

@@ -369,3 +369,22 @@ def test_overlapping_jobs_at_once_store_each_song_once(app):
     assert sum(job.created for job in done) == 900 and sum(job.updated for job in done) == 0
     assert (count(Song), count(Album), count(Artist)) == (900, 500, 50)
     assert db.session.scalar(select(func.count(func.distinct(Song.deezer_id)))) == 900
+
+
+def test_album_source_corrects_an_album_artist_first_guessed_from_a_track(sync, requests_mock, samples):
+    """Search items name only the track's artist; the album's own page later sets the album's real artist."""
+    album_body = samples["/album/302127"]
+    guest = {"id": 999001, "name": "A Guest", "picture_big": None}
+    item = dict(samples["/album/302127/tracks"]["data"][0], artist=guest,
+                album={k: album_body[k] for k in ("id", "title", "cover_big")})
+    serve_items(requests_mock, "/search", [item])
+    sync(DeezerSource("query", "one more time"))
+    album = db.session.scalar(select(Album).where(Album.deezer_id == 302127))
+    assert db.session.get(Artist, album.artist_id).deezer_id == 999001  # the stand-in
+
+    sync(DeezerSource("album", 302127))
+
+    db.session.expire_all()
+    album = db.session.scalar(select(Album).where(Album.deezer_id == 302127))
+    assert db.session.get(Artist, album.artist_id).deezer_id == 27
+    assert song(item["id"]).disk_number == 1

@@ -115,7 +115,7 @@ class TrackPageWalker:
             yield []  # an albums page is a fetched page too; the consumer's page count moves on
             for item in _items(albums_page):
                 try:
-                    album = parse_album(item)
+                    album = parse_album(item, artist=artist)
                 except MalformedItemError as exc:
                     logger.warning("Skipping a malformed album of %s: %s", self._source.describe(), exc)
                     continue

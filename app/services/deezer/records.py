@@ -32,6 +32,9 @@ class AlbumRecord:
     title: str
     cover_url: str | None
     release_date: datetime.date | None
+    # The album's own artist when the context knows it (an album's page, an artist's album list); track
+    # items only carry the track's artist, which differs on compilations.
+    artist: ArtistRecord | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class TrackRecord:
     artist: ArtistRecord
     album: AlbumRecord | None
     track_position: int | None
+    disk_number: int | None = None
 
 
 @dataclass(frozen=True)
@@ -63,12 +67,18 @@ def parse_artist(item: Mapping[str, Any]) -> ArtistRecord:
     )
 
 
-def parse_album(item: Mapping[str, Any]) -> AlbumRecord:
+def parse_album(item: Mapping[str, Any], *, artist: ArtistRecord | None = None) -> AlbumRecord:
+    """Parse an album item; its artist is the item's own (an album's page has one) or `artist`, the one the
+    context fetched, which is preferred when both are the same artist."""
+    own_artist = parse_artist(item["artist"]) if isinstance(item.get("artist"), Mapping) else None
+    if own_artist is None or (artist is not None and artist.deezer_id == own_artist.deezer_id):
+        own_artist = artist
     return AlbumRecord(
         deezer_id=_required_id(item),
         title=_required_text(item, "title"),
         cover_url=_image_url(item.get(COVER_SIZE_KEY)),
         release_date=_release_date(item.get("release_date")),
+        artist=own_artist,
     )
 
 
@@ -95,6 +105,7 @@ def parse_track(
         artist=_track_artist(item.get("artist"), artist),
         album=parse_album(item["album"]) if isinstance(item.get("album"), Mapping) else album,
         track_position=_optional_int(item.get("track_position")),
+        disk_number=_optional_int(item.get("disk_number")),
     )
 
 

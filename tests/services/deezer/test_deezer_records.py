@@ -49,8 +49,22 @@ def test_album_response_gives_album_with_release_date_and_its_artist(recorded):
     album = parse_album(body)
     artist = parse_artist(body["artist"])
 
-    assert album == AlbumRecord(302127, "Discovery", body["cover_big"], datetime.date(2001, 3, 7))
     assert artist == ArtistRecord(27, "Daft Punk", body["artist"]["picture_big"])
+    assert album == AlbumRecord(302127, "Discovery", body["cover_big"], datetime.date(2001, 3, 7), artist=artist)
+
+
+def test_album_list_item_takes_its_artist_from_context(recorded):
+    item = recorded("artist_27_albums_page1.json")["data"][0]
+    artist = ArtistRecord(27, "Daft Punk", None)
+
+    assert parse_album(item, artist=artist).artist == artist
+    assert parse_album(item).artist is None
+
+
+def test_album_track_item_carries_its_disk_number(recorded):
+    item = recorded("album_302127_tracks.json")["data"][0]
+
+    assert parse_track(item).disk_number == item["disk_number"] == 1
 
 
 def test_album_track_item_takes_album_and_artist_picture_from_context(recorded):
