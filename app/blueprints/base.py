@@ -46,6 +46,11 @@ class ArgumentsParser(FlaskParser):
 class Blueprint(SmorestBlueprint):
     ARGUMENTS_PARSER = ArgumentsParser()
 
+    def __init__(self, *args, rate_limited=True, **kwargs):
+        """rate_limited: whether the default per-IP limit applies (every API route; not the probes)."""
+        super().__init__(*args, **kwargs)
+        self.rate_limited = rate_limited
+
     def alt_response(self, status_code, response=None, *, schema=None, **kwargs):
         """An error status documented without a schema gets the contract's error schema, so
         /openapi.json describes the body the error handler really sends."""
@@ -72,13 +77,15 @@ class Blueprint(SmorestBlueprint):
         super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **kwargs)
         if "<id:" in rule:
             self._document_error(self._endpoints[-1], 404, "No such resource (or an id out of range).")
+        if self.rate_limited:
+            self._document_error(self._endpoints[-1], 429, "Rate limited: retry after `Retry-After` seconds.")
 
     def _document_error(self, endpoint, status_code, description):
-        response = {"schema": self._make_doc_response_schema(ErrorSchema()), "description": description,
-                    "content_type": None}
         for method, doc in self._docs[endpoint].items():
             if method == "parameters":
                 continue
             responses = doc.setdefault("response", {}).setdefault("responses", {})
             if status_code not in responses and str(status_code) not in responses:
-                responses[status_code] = [response]
+                # One dict per operation: flask-smorest consumes it (pops its content_type) when building the spec.
+                responses[status_code] = [{"schema": self._make_doc_response_schema(ErrorSchema()),
+                                           "description": description, "content_type": None}]

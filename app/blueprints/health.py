@@ -5,7 +5,7 @@ from marshmallow import Schema, fields
 from app.errors import ServiceUnavailable
 from app.services.health import check_dependencies
 
-blp = Blueprint("health", __name__, description="Liveness and readiness probes.")
+blp = Blueprint("health", __name__, description="Liveness and readiness probes.", rate_limited=False)
 
 
 class StatusSchema(Schema):
