@@ -17,6 +17,9 @@ from app.services.tokens import DENYLIST_LOADED
 from app.ratelimit import storage_uri
 from config import TestingConfig, database_url
 
+# Fixtures of real servers shared by several test folders (storage backends, SMTP).
+pytest_plugins = ["tests.plugins.storage", "tests.plugins.mail"]
+
 DATABASE_URL = os.environ.get("DATABASE_URL")
 REDIS_URL = os.environ.get("REDIS_URL") or None
 ON_POSTGRES = bool(DATABASE_URL) and DATABASE_URL.startswith(("postgres://", "postgresql"))

@@ -5,11 +5,6 @@ import time
 import pytest
 
 from app.services.storage import LocalStorage
-from tests.api.v1.test_profile_pictures import (  # noqa: F401  (fixtures)
-    local_backend,
-    moto_endpoint,
-    s3_backend,
-)
 from tests.conftest import error_codes
 
 

@@ -10,7 +10,6 @@ import pytest
 from app.extensions import db
 from app.jobs.exports import run_export
 from app.models import Export
-from tests.api.v1.test_profile_pictures import local_backend, moto_endpoint  # noqa: F401  (fixtures)
 from tests.services.test_exports import check_document, seed_history
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,7 +4,6 @@ import re
 import pytest
 
 from app.jobs.mail import send_password_reset_email
-from tests.services.test_mail import smtp_server  # noqa: F401  (fixture)
 
 
 def reset_token(message):

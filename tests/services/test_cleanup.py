@@ -8,12 +8,6 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Export, PasswordResetToken, RefreshToken, RevokedAccessToken
 from app.services import cleanup
-from tests.api.v1.test_profile_pictures import (  # noqa: F401  (fixtures)
-    local_backend,
-    moto_endpoint,
-    s3_backend,
-    storage_backend,
-)
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 PAST, FUTURE = NOW - timedelta(seconds=1), NOW + timedelta(seconds=1)

@@ -10,10 +10,9 @@ from sqlalchemy import insert, select
 
 from app.extensions import db
 from app.models import (
-    Activity, Album, Artist, Collection, CollectionItem, Comment, Export, Follow, Like, Review, Song, User,
+    Activity, Album, Artist, Collection, CollectionItem, Comment, Export, Follow, Like, Review, Song,
 )
 from app.services import exports
-from tests.api.v1.test_profile_pictures import local_backend, moto_endpoint  # noqa: F401  (fixtures)
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 
@@ -66,7 +65,7 @@ def seed_history(user, friend, fan):
 
 def check_document(document, history):
     """Assert `document` is exactly the user's history as seeded by `seed_history`."""
-    user, (friend_id, friend_name) = history.user, history.friend
+    user, (friend_id, _) = history.user, history.friend
     assert set(document) == {
         "exported_at", "user", "activities", "reviews", "likes", "comments", "collections", "following", "followers",
     }

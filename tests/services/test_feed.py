@@ -5,7 +5,7 @@ from sqlalchemy import delete
 
 from app.errors import InvalidInput
 from app.extensions import db
-from app.models import Activity, Follow, Song, utcnow
+from app.models import Follow, Song, utcnow
 from app.services import feed
 from app.services.activities import record_activity
 from tests.factories import count_queries, make_collection, make_comment, make_like, make_review, make_song

@@ -7,12 +7,6 @@ import pytest
 from app.extensions import db
 from app.models import Export, utcnow
 from app.services import exports
-from tests.api.v1.test_profile_pictures import (  # noqa: F401  (fixtures)
-    local_backend,
-    moto_endpoint,
-    s3_backend,
-    storage_backend,
-)
 from tests.conftest import error_codes
 from tests.services.test_exports import check_document, seed_history
 

@@ -126,7 +126,7 @@ def add_follow(follower, followed, minutes_ago):
 
 
 def walk(client, url, headers, limit):
-    seen, cursor = [], None
+    cursor = None
     while True:
         response = client.get(url, headers=headers, query_string={"limit": limit, **({"cursor": cursor} if cursor else {})})
         assert response.status_code == 200
