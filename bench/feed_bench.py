@@ -15,7 +15,6 @@ of both page queries as the service emits them, and, for contrast, the plain joi
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -23,6 +22,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import common  # noqa: E402  (bench/common.py)
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/listify_bench_feed"
 USERS = 10_000
@@ -57,29 +59,7 @@ RESET_SEQUENCES = [
 
 
 def bench_url() -> str:
-    return os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
-
-
-def reset_database(url: str) -> None:
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-
-
-def make_app(url: str):
-    from app import create_app
-    from config import DevelopmentConfig, database_url
-
-    class BenchConfig(DevelopmentConfig):
-        SQLALCHEMY_DATABASE_URI = database_url(url)
-        REDIS_URL = None
-        RATELIMIT_STORAGE_URI = "memory://"
-        LOG_LEVEL = "WARNING"
-
-    return create_app(BenchConfig)
+    return common.bench_url(DEFAULT_URL)
 
 
 def seed() -> None:
@@ -197,8 +177,8 @@ def main() -> None:
     url = bench_url()
     if not args.no_seed:
         print(f"Seeding {url.rsplit('/', 1)[1]} ...")
-        reset_database(url)
-    app = make_app(url)
+        common.reset_database(url)
+    app = common.make_app(url)
     with app.app_context():
         if not args.no_seed:
             started = time.perf_counter()

@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import common  # noqa: E402  (bench/common.py)
 import feed_bench  # noqa: E402  (bench/feed_bench.py: the feed data set and its seeding)
 
 SECRET_KEY = "http-bench-secret-key-0123456789abcdef"
@@ -139,7 +140,7 @@ def prepare_postgres(url: str, reseed: bool) -> tuple[str, str]:
             seeded = has_users and connection.execute("SELECT count(*) FROM users").fetchone()[0] > 0
     if not seeded:
         print(f"Seeding {name} with the feed data set (about 2.5 minutes) ...")
-        feed_bench.reset_database(url)
+        common.reset_database(url)
     from app import create_app
 
     app = create_app(bench_config(url))

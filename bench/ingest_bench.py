@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -23,6 +22,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import common  # noqa: E402  (bench/common.py)
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/listify_bench_ingest"
 PAGE_SIZE = 100
@@ -31,29 +33,7 @@ ALBUMS_EVERY = 10  # ten tracks per album
 
 
 def bench_url() -> str:
-    return os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
-
-
-def reset_database(url: str) -> None:
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-
-
-def make_app(url: str):
-    from app import create_app
-    from config import DevelopmentConfig, database_url
-
-    class BenchConfig(DevelopmentConfig):
-        SQLALCHEMY_DATABASE_URI = database_url(url)
-        REDIS_URL = None
-        RATELIMIT_STORAGE_URI = "memory://"
-        LOG_LEVEL = "WARNING"
-
-    return create_app(BenchConfig)
+    return common.bench_url(DEFAULT_URL)
 
 
 def fresh_schema() -> None:
@@ -146,7 +126,7 @@ def counts() -> tuple[int, int, int]:
 
 def memory_child(total: int) -> None:
     """Run in a subprocess: ingest `total` tracks into a fresh schema, print peak memory as JSON."""
-    app = make_app(bench_url())
+    app = common.make_app(bench_url())
     with app.app_context():
         fresh_schema()
         tracemalloc.start()
@@ -173,8 +153,8 @@ def main() -> None:
         return
 
     url = bench_url()
-    reset_database(url)
-    app = make_app(url)
+    common.reset_database(url)
+    app = common.make_app(url)
     naive_tracks = args.naive_tracks or args.tracks
     with app.app_context():
         fresh_schema()
