@@ -5,7 +5,8 @@ import click
 @click.command("seed")
 def seed():
     """Fill the database with a demo catalogue, users, follows, reviews, likes, comments and collections."""
-    from app.services.seed import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD, seed as run_seed
+    from app.services.seed import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD
+    from app.services.seed import seed as run_seed
 
     result = run_seed()
     created = ", ".join(f"{count} {kind}" for kind, count in result.created.items()) or "nothing"

@@ -13,8 +13,8 @@ from flask_jwt_extended import create_access_token
 from app import create_app
 from app.extensions import db, limiter
 from app.jobs import redis_connection
-from app.services.tokens import DENYLIST_LOADED
 from app.ratelimit import storage_uri
+from app.services.tokens import DENYLIST_LOADED
 from config import TestingConfig, database_url
 
 # Fixtures of real servers shared by several test folders (storage backends, SMTP).

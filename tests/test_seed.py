@@ -2,7 +2,18 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import (
-    Activity, Album, Artist, Collection, CollectionItem, Comment, Follow, Like, Notification, Review, Song, User,
+    Activity,
+    Album,
+    Artist,
+    Collection,
+    CollectionItem,
+    Comment,
+    Follow,
+    Like,
+    Notification,
+    Review,
+    Song,
+    User,
 )
 from app.services.passwords import verify_password
 from app.services.seed import DEMO_PASSWORD

@@ -1,7 +1,7 @@
 """Liveness and readiness probes."""
-from app.blueprints.base import Blueprint
 from marshmallow import Schema, fields
 
+from app.blueprints.base import Blueprint
 from app.errors import ServiceUnavailable
 from app.services.health import check_dependencies
 

@@ -1,8 +1,8 @@
 """Files of the local storage backend, at the signed, time-limited URLs the API hands out."""
 from flask import current_app, send_file
 from flask.views import MethodView
-from app.blueprints.base import Blueprint
 
+from app.blueprints.base import Blueprint
 from app.errors import NotFound
 from app.services.media import get_storage
 from app.services.storage import LocalStorage, content_type_for

@@ -13,8 +13,8 @@ from app.extensions import db
 from app.jobs import enqueue
 from app.models import PasswordResetToken, User, utcnow
 from app.services import tokens
-from app.services.users import get_profile, unique_violation
 from app.services.passwords import hash_password, needs_rehash, verify_password
+from app.services.users import get_profile, unique_violation
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,17 @@ from sqlalchemy.orm import aliased
 from app.errors import NotFound
 from app.extensions import db
 from app.models import (
-    Activity, Collection, CollectionItem, Comment, Export, Follow, Like, Review, Song, User, utcnow,
+    Activity,
+    Collection,
+    CollectionItem,
+    Comment,
+    Export,
+    Follow,
+    Like,
+    Review,
+    Song,
+    User,
+    utcnow,
 )
 from app.services.media import get_storage
 from app.services.storage import new_key

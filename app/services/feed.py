@@ -21,7 +21,6 @@ from app.models import Activity, Collection, Comment, Follow, Like, Review, Song
 from app.pagination import Page, decode_cursor, paginate
 from app.services import activities as actions
 
-
 # The bounded scan reads at most this many of the newest activities past the cursor per item of the page.
 SCAN_ROWS_PER_ITEM = 100
 

@@ -10,6 +10,7 @@ from app.pagination import Page, paginate
 from app.services.activities import FOLLOWED, notify, record_activity
 from app.services.users import get_profile, profile_columns, with_profile
 
+
 def follow(follower: User, followed_id: int) -> tuple[User, bool]:
     """Follow a user; following again changes nothing. Returns the followed profile and whether a follow was made.
 

@@ -10,7 +10,17 @@ from sqlalchemy import insert, select
 
 from app.extensions import db
 from app.models import (
-    Activity, Album, Artist, Collection, CollectionItem, Comment, Export, Follow, Like, Review, Song,
+    Activity,
+    Album,
+    Artist,
+    Collection,
+    CollectionItem,
+    Comment,
+    Export,
+    Follow,
+    Like,
+    Review,
+    Song,
 )
 from app.services import exports
 

@@ -1,6 +1,5 @@
 """Accounts and sessions (v1)."""
 from app.blueprints.base import Blueprint
-
 from app.blueprints.limits import login_email_key, login_limit
 from app.blueprints.security import auth_required, current_user, get_jwt
 from app.extensions import limiter

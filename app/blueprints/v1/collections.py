@@ -1,7 +1,7 @@
 """Collections: ordered, public or private lists of songs (v1)."""
 from flask.views import MethodView
-from app.blueprints.base import Blueprint
 
+from app.blueprints.base import Blueprint
 from app.blueprints.security import auth_required, current_user
 from app.schemas.collections import (
     CollectionCreateSchema,

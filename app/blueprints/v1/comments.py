@@ -1,7 +1,7 @@
 """Comments on reviews (v1)."""
 from flask.views import MethodView
-from app.blueprints.base import Blueprint
 
+from app.blueprints.base import Blueprint
 from app.blueprints.security import auth_required, current_user
 from app.schemas.common import LegacyPageArgsSchema, page_of
 from app.schemas.engagement import CommentCreateSchema, CommentSchema, CommentTextSchema

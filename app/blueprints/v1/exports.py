@@ -1,8 +1,8 @@
 """Your data exports (v1)."""
 from flask import url_for
 from flask.views import MethodView
-from app.blueprints.base import Blueprint
 
+from app.blueprints.base import Blueprint
 from app.blueprints.security import auth_required, current_user
 from app.schemas.exports import ExportCreatedSchema, ExportSchema
 from app.services import exports

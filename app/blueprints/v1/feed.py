@@ -1,6 +1,5 @@
 """Activity feeds (v1: cursor or legacy page/per)."""
 from app.blueprints.base import Blueprint
-
 from app.blueprints.security import auth_required, current_user
 from app.schemas.common import LegacyPageArgsSchema
 from app.schemas.feed import ActivityPageSchema

@@ -1,7 +1,7 @@
 """Likes of reviews and songs (v1)."""
 from flask.views import MethodView
-from app.blueprints.base import Blueprint
 
+from app.blueprints.base import Blueprint
 from app.blueprints.security import auth_required, current_user
 from app.schemas.engagement import LikeCreateSchema, LikeSchema
 from app.services import engagement

@@ -1,7 +1,7 @@
 """Your notifications (v1)."""
 from flask.views import MethodView
-from app.blueprints.base import Blueprint
 
+from app.blueprints.base import Blueprint
 from app.blueprints.security import auth_required, current_user
 from app.schemas.feed import NotificationArgsSchema, NotificationPageSchema, NotificationSchema
 from app.services import notifications

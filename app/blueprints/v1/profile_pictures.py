@@ -3,8 +3,8 @@ from functools import wraps
 
 from flask import current_app, request
 from flask.views import MethodView
-from app.blueprints.base import Blueprint
 
+from app.blueprints.base import Blueprint
 from app.blueprints.security import auth_required, current_user
 from app.errors import PayloadTooLarge
 from app.schemas.profile_pictures import ProfilePictureSchema, ProfilePictureUploadSchema

@@ -1,7 +1,7 @@
 """The song catalogue (v1)."""
 from flask.views import MethodView
-from app.blueprints.base import Blueprint
 
+from app.blueprints.base import Blueprint
 from app.blueprints.security import auth_required
 from app.schemas.catalogue import SongFilterSchema, SongSchema
 from app.schemas.common import LegacyPageArgsSchema, page_of

@@ -1,7 +1,7 @@
 """The music catalogue (v2): songs, artists, albums."""
 from flask.views import MethodView
-from app.blueprints.base import Blueprint
 
+from app.blueprints.base import Blueprint
 from app.blueprints.security import auth_required
 from app.schemas.catalogue import (
     AlbumDetailSchema,

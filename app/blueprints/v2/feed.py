@@ -1,6 +1,5 @@
 """Activity feeds (v2: cursor paging only)."""
 from app.blueprints.base import Blueprint
-
 from app.blueprints.security import auth_required, current_user
 from app.schemas.common import PageArgsSchema
 from app.schemas.feed import ActivityPageSchema, dump_activity_row

@@ -1,6 +1,5 @@
 """Refresh-token rotation (v2)."""
 from app.blueprints.base import Blueprint
-
 from app.schemas.auth import RefreshSchema, TokenPairSchema
 from app.services import tokens
 

@@ -1,7 +1,7 @@
 """Following people (v2): a relationship is created with a body and removed by the followed user's id."""
 from flask.views import MethodView
-from app.blueprints.base import Blueprint
 
+from app.blueprints.base import Blueprint
 from app.blueprints.security import auth_required, current_user
 from app.schemas.social import RelationshipSchema
 from app.schemas.users import PublicProfileSchema

@@ -1,8 +1,8 @@
 """Deezer ingestion (v2, administrators only)."""
 from flask import current_app, url_for
 from flask_jwt_extended import get_jwt_identity
-from app.blueprints.base import Blueprint
 
+from app.blueprints.base import Blueprint
 from app.blueprints.security import admin_required, current_user
 from app.extensions import limiter
 from app.schemas.sync import SyncJobSchema, SyncRequestSchema, SyncStartedSchema
