@@ -4,6 +4,14 @@ Services raise the classes below; they never build responses. Every layer (webar
 validation, flask-jwt-extended, flask-limiter, werkzeug's HTTP errors, unexpected
 exceptions) ends up in the same JSON body: {"errors": [{"code", "message", "field"?}]}.
 """
+import logging
+
+import redis
+from flask import g, jsonify
+from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
 
 
 class AppError(Exception):
@@ -79,11 +87,6 @@ class ServiceUnavailable(AppError):
 # ---------------------------------------------------------------------------
 # The one handler: every error, from every layer, in the contract's shape.
 
-import logging  # noqa: E402
-
-from flask import g, jsonify  # noqa: E402
-from sqlalchemy.exc import IntegrityError, OperationalError  # noqa: E402
-from werkzeug.exceptions import HTTPException  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -178,16 +181,12 @@ def handle_http_exception(error: HTTPException):
 def handle_integrity_error(error: IntegrityError):
     # Services translate the constraint violations they expect; one that slips through is still a conflict.
     log.warning("Unhandled integrity error (request %s): %s", g.get("request_id"), error.orig)
-    from app.extensions import db
-
     db.session.rollback()
     return error_response(409, [_error("conflict", "The request conflicts with existing data.")])
 
 
 def handle_database_unavailable(error: OperationalError):
     log.error("Database unavailable (request %s): %s", g.get("request_id"), error.orig)
-    from app.extensions import db
-
     db.session.rollback()
     return error_response(503, [_error("service_unavailable", "The database is unavailable. Retry later.")])
 
@@ -199,8 +198,6 @@ def handle_unexpected_error(error: Exception):
 
 def register_error_handlers(app):
     """Registered after flask-smorest's Api, so these replace its HTTPException handler."""
-    import redis
-
     def handle_redis_unavailable(error):
         log.error("Redis unavailable (request %s): %s", g.get("request_id"), error)
         return error_response(503, [_error("service_unavailable", "The job queue is unavailable. Retry later.")])
