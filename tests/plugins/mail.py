@@ -1,10 +1,11 @@
 """A real SMTP server (aiosmtpd) on loopback, for the mail tests."""
 import email
 import email.policy
-import socket
 
 import pytest
 from aiosmtpd.controller import Controller
+
+from tests.deploy.servers import free_port
 
 
 class Inbox:
@@ -18,11 +19,6 @@ class Inbox:
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), message))
         return "250 Message accepted for delivery"
 
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

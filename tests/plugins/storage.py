@@ -1,6 +1,5 @@
 """Fixtures for the storage backends, against real servers: a temporary folder, and moto's S3 server on loopback."""
 import os
-import socket
 
 import boto3
 import pytest
@@ -9,14 +8,10 @@ from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
 from app.services.media import get_storage
+from tests.deploy.servers import free_port
 
 BUCKET = "listify-api-test"
 
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

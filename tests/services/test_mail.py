@@ -6,7 +6,7 @@ import smtplib
 import pytest
 
 from app.services.mail import send_mail
-from tests.plugins.mail import free_port
+from tests.deploy.servers import free_port
 
 
 def test_send_mail_delivers_over_smtp(smtp_server):

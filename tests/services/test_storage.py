@@ -2,7 +2,6 @@
 
 import io
 import os
-import socket
 import threading
 from urllib.parse import parse_qs, urlsplit
 
@@ -10,7 +9,6 @@ import boto3
 import pytest
 import requests
 from botocore.config import Config
-from moto.server import ThreadedMotoServer
 
 from app.errors import InvalidInput, NotFound
 from app.services.storage import (
@@ -234,21 +232,6 @@ def test_url_rejects_a_non_positive_or_non_integer_lifetime(local, expires_in):
 # --- S3Storage against moto's real HTTP server ------------------------------------------
 
 
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
 def aws_credentials(monkeypatch):
     for name, value in {
@@ -265,12 +248,12 @@ def aws_credentials(monkeypatch):
 
 
 @pytest.fixture
-def s3(s3_endpoint, aws_credentials):
+def s3(moto_endpoint, aws_credentials):
     client = boto3.client(
-        "s3", endpoint_url=s3_endpoint, region_name="us-east-1", config=Config(s3={"addressing_style": "path"})
+        "s3", endpoint_url=moto_endpoint, region_name="us-east-1", config=Config(s3={"addressing_style": "path"})
     )
     client.create_bucket(Bucket=BUCKET)
-    yield S3Storage(BUCKET, endpoint_url=s3_endpoint, region="us-east-1")
+    yield S3Storage(BUCKET, endpoint_url=moto_endpoint, region="us-east-1")
     for item in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
         client.delete_object(Bucket=BUCKET, Key=item["Key"])
     client.delete_bucket(Bucket=BUCKET)
@@ -344,9 +327,9 @@ def test_build_storage_defaults_to_local(tmp_path):
     assert isinstance(storage, LocalStorage)
 
 
-def test_build_storage_s3_talks_to_the_configured_endpoint(s3, s3_endpoint):
+def test_build_storage_s3_talks_to_the_configured_endpoint(s3, moto_endpoint):
     storage = build_storage(
-        {"STORAGE_BACKEND": "s3", "S3_BUCKET": BUCKET, "S3_ENDPOINT_URL": s3_endpoint, "S3_REGION": "us-east-1"}
+        {"STORAGE_BACKEND": "s3", "S3_BUCKET": BUCKET, "S3_ENDPOINT_URL": moto_endpoint, "S3_REGION": "us-east-1"}
     )
     assert isinstance(storage, S3Storage)
     storage.save("avatars/b.png", io.BytesIO(b"png"), "image/png")
