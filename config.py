@@ -47,7 +47,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = database_url(
         os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'listify.sqlite3'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # No pool_pre_ping: app/database.py checks pooled connections for life without a round trip.
+    SQLALCHEMY_ENGINE_OPTIONS = {}
 
     REDIS_URL = os.environ.get("REDIS_URL") or None
 

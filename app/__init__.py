@@ -18,6 +18,7 @@ def create_app(config_class=None):
     app.config.from_object(config_class)
     config_class.finalize(app.config)
 
+    from app.database import register_read_only_requests
     from app.logging_setup import configure_logging, register_request_logging
     from app.metrics import register_metrics
 
@@ -25,6 +26,7 @@ def create_app(config_class=None):
     register_proxy_fix(app)
     register_extensions(app)
     register_request_logging(app)
+    register_read_only_requests(app, db)
     register_blueprints(app)
     register_errors(app)
     register_cli(app)

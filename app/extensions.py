@@ -1,4 +1,5 @@
-"""Extension objects, created once and bound to the app in create_app. Imports nothing from app."""
+"""Extension objects, created once and bound to the app in create_app. Imports nothing from app but the
+session class (app.database), which imports nothing from app either."""
 from apispec.ext.marshmallow import MarshmallowPlugin, OpenAPIConverter
 from flask_cors import CORS
 from flask_jwt_extended import JWTManager
@@ -9,6 +10,8 @@ from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from app.database import Session
 
 # Deterministic constraint names, so Alembic can drop and alter them on every engine.
 NAMING_CONVENTION = {
@@ -24,7 +27,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
 migrate = Migrate()
 jwt = JWTManager()
 cors = CORS()

@@ -8,7 +8,9 @@ import itertools
 import os
 
 import pytest
+from flask import g, has_request_context, request
 from flask_jwt_extended import create_access_token
+from sqlalchemy import event
 
 from app import create_app
 from app.extensions import db, limiter
@@ -54,9 +56,20 @@ def app(app_config):
     with app.app_context():
         db.drop_all()
         db.create_all()
+        event.listen(db.engine, "before_cursor_execute", _fail_writes_in_read_only_requests)
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+WRITE_STATEMENTS = {"INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "DROP", "ALTER", "TRUNCATE"}
+
+
+def _fail_writes_in_read_only_requests(conn, cursor, statement, parameters, context, executemany):
+    """GET, HEAD and OPTIONS run in autocommit on PostgreSQL (app/database.py), which is only safe if they never
+    write: any test (the fuzz over every operation included) that makes one write fails with a 500."""
+    if has_request_context() and g.get("autocommit_reads") and statement.split(None, 1)[0].upper() in WRITE_STATEMENTS:
+        raise AssertionError(f"{request.method} {request.path} wrote in a read-only request: {statement[:120]}")
 
 
 @pytest.fixture

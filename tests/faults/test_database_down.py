@@ -1,5 +1,6 @@
 """PostgreSQL becomes unreachable under a serving gunicorn (every connection through a proxy that is cut), then
-comes back: the API answers JSON 503s meanwhile and recovers by itself (pool_pre_ping), without a restart.
+comes back: the API answers JSON 503s meanwhile and recovers by itself (dead pooled connections are
+refused at checkout, app/database.py), without a restart.
 
 PostgreSQL only: SQLite is a file the process has open, so there is no connection to lose; making the file
 unreadable changes nothing for connections already open (and nothing at all for root), which is not a fault
