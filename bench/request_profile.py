@@ -1,12 +1,14 @@
 """Per-request cost of one endpoint, in-process: wall time, this process's CPU time, and where it goes.
 
-    python bench/request_profile.py /api/v1/users/4243 [--requests 2000] [--cprofile 30] [--sql]
+    python bench/request_profile.py /api/v1/users/4243 [--requests 2000] [--cprofile 30] [--sql] [--explain]
 
 Uses the data and the production settings of bench/http_bench.py (run that once first to seed
 `listify_bench_feed`): the app is created as gunicorn would create it and called as a WSGI callable, so
 nothing but the app is measured (no HTTP, no gunicorn). Wall minus CPU is roughly the time spent waiting on
-PostgreSQL and Redis. `--sql` prints the statements one request sends; `--cprofile N` the N functions with
-the most cumulative time.
+PostgreSQL and Redis. `--sql` prints the statements one request sends; `--explain` also runs each of them ten
+times as a prepared statement (as psycopg does after five uses; PostgreSQL then settles on a generic plan or keeps
+planning every time) and prints the last execution times and `EXPLAIN (ANALYZE, BUFFERS)`; `--cprofile N` the
+N functions with the most cumulative time.
 """
 from __future__ import annotations
 
@@ -44,6 +46,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--cprofile", type=int, metavar="N", default=0)
     parser.add_argument("--sql", action="store_true")
+    parser.add_argument("--explain", action="store_true")
     parser.add_argument("--redis-db", type=int, default=10)
     args = parser.parse_args()
 
@@ -70,7 +73,7 @@ def main() -> None:
 
     for _ in range(50):
         call()
-    if args.sql:
+    if args.sql or args.explain:
         from sqlalchemy import event
 
         from app.extensions import db
@@ -78,11 +81,13 @@ def main() -> None:
         with app.app_context():
             engine = db.engine
         statements = []
-        event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        event.listen(engine, "before_cursor_execute", lambda *a: statements.append((a[2], a[3])))
         call()
         print(f"{len(statements)} statements:")
-        for statement in statements:
+        for statement, parameters in statements:
             print("  ", " ".join(statement.split())[:200])
+            if args.explain:
+                explain(url, statement, parameters)
 
     profiler = cProfile.Profile() if args.cprofile else None
     wall, cpu = time.perf_counter(), time.process_time()
@@ -97,6 +102,20 @@ def main() -> None:
           f"{1000 * cpu / args.requests:.3f} ms CPU per request" + (" (under cProfile)" if profiler else ""))
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.cprofile)
+
+
+def explain(url: str, statement: str, parameters) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        timings = []
+        for _ in range(10):
+            started = time.perf_counter()
+            connection.execute(statement, parameters, prepare=True).fetchall()
+            timings.append(1000 * (time.perf_counter() - started))
+        print("     executions 7-10 (prepared):", ", ".join(f"{t:.2f} ms" for t in timings[-4:]))
+        plan = connection.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters).fetchall()
+        print("\n".join("     " + row[0] for row in plan))
 
 
 if __name__ == "__main__":

@@ -73,3 +73,11 @@ def test_downgrade_to_base_removes_every_table(migration_app):
     assert remaining == set()
     upgrade()  # and up again from nothing
     assert "users" in inspect(db.engine).get_table_names()
+
+
+@pytest.mark.postgres
+def test_the_feed_scan_index_covers_actor_and_visibility_after_upgrade(migration_app):
+    upgrade()
+    with db.engine.connect() as connection:
+        definition = connection.scalar(text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_activities_created'"))
+    assert definition.endswith("(created_at, id) INCLUDE (actor_id, public)"), definition

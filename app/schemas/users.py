@@ -23,6 +23,16 @@ class PublicProfileSchema(UserSummarySchema):
     followed_by_me = fields.Boolean()
 
 
+def dump_public_profile_row(row) -> dict:
+    """PublicProfileSchema's dump of `app.services.users.public_profile_row` (tests/schemas/test_users.py keeps
+    the two equal)."""
+    return {
+        "id": row.id, "username": row.username, "profile_picture_url": profile_picture_url(row), "bio": row.bio,
+        "followers_count": row.followers_count, "following_count": row.following_count,
+        "followed_by_me": bool(row.followed_by_me),
+    }
+
+
 class MeSchema(UserSummarySchema):
     email = fields.String()
     bio = fields.String()

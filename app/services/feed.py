@@ -1,24 +1,22 @@
 """Activity feeds: what the people you follow did (following), and what everyone else did (explore).
 
 Both are newest first with keyset pagination on (created_at, id). A page is loaded in a fixed
-number of queries whatever its size: the activities, their actors, and one query per action type
-present for the targets (see TARGETS).
+number of queries whatever its size: the activities, their actors and their targets (target_joins). The
+v2 following feed (following_feed_rows) does it all in one statement, built once (FeedRowStatements).
 
 The following feed is fan-out on read. On PostgreSQL a page first tries a bounded backward scan of
 ix_activities_created (BoundedScan) and falls back to a per-followee top-N through CROSS JOIN LATERAL on
 ix_activities_actor_created when the scan's budget runs out, so a page costs about the same at any depth;
 docs/performance.md ("Feeds") has the figures and how this moves to fan-out on write.
 """
-from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Callable
 
-from sqlalchemy import and_, func, or_, select, true, tuple_
+from sqlalchemy import Integer, and_, bindparam, func, or_, select, true, tuple_
 from sqlalchemy.orm import aliased, selectinload
 
 from app.extensions import db
 from app.models import Activity, Collection, Comment, Follow, Like, Review, Song, User
-from app.pagination import Page, decode_cursor, paginate
+from app.pagination import Page, decode_cursor, encode_cursor, paginate
 from app.services import activities as actions
 
 # The bounded scan reads at most this many of the newest activities past the cursor per item of the page.
@@ -27,16 +25,41 @@ SCAN_ROWS_PER_ITEM = 100
 
 def following_feed(user: User, *, limit: int, cursor: str | None = None, page=None, per=None) -> Page:
     """Public activities of the users `user` follows, as Activity objects with `actor` and `target`."""
-    return _following(user, _objects, limit=limit, cursor=cursor, page=page, per=per)
+    return _following(user, limit=limit, cursor=cursor, page=page, per=per)
 
 
 def following_feed_rows(user: User, *, limit: int, cursor: str | None = None) -> Page:
-    """The same page as rows (no ORM objects): each item has the activity's columns, `actor_username`,
-    `actor_profile_picture_key` and `target` (for app.schemas.feed.dump_activity_row)."""
-    return _following(user, _rows, limit=limit, cursor=cursor)
+    """The same page as rows (no ORM objects), in one round trip: each item has the activity's columns,
+    `actor_username`, `actor_profile_picture_key` and `target` (for app.schemas.feed.dump_activity_row).
+
+    The statements are built once per shape (see FeedRowStatements) and take everything as parameters, so a request
+    spends nothing on building SQL; on PostgreSQL psycopg prepares them on the server after a few uses."""
+    params = {"me": user.id, "page_size": limit + 1}
+    if cursor:
+        params["after_at"], params["after_id"] = decode_cursor(cursor, 2)
+    statements = FeedRowStatements.get(db.session.get_bind().dialect.name, cursor is not None)
+    if statements.scan is not None:
+        params["budget"] = SCAN_ROWS_PER_ITEM * (limit + 1)
+        rows = db.session.execute(statements.scan, params).all()
+        exhausted = any(row.scan_rank == params["budget"] for row in rows)
+        rows = [row for row in rows if row.matched]
+        if len(rows) <= limit and exhausted:
+            rows = db.session.execute(statements.exact, params).all()
+    else:
+        rows = db.session.execute(statements.exact, params).all()
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor((rows[-1].created_at, rows[-1].id)) if has_more else None
+    items = []
+    for row in rows:
+        item = SimpleNamespace(**row._mapping)
+        item.target = target_of(row)
+        if item.target:  # its target is gone (deleted in a race with this read)
+            items.append(item)
+    return Page(items=items, next_cursor=next_cursor)
 
 
-def _following(user, load, *, limit, cursor=None, page=None, per=None) -> Page:
+def _following(user, *, limit, cursor=None, page=None, per=None) -> Page:
     """On PostgreSQL a page first tries the bounded scan; when that reads its whole budget without filling the
     page, the per-followee top-N, which is exact at any depth. See docs/performance.md ("Feeds")."""
     paging = {"limit": limit, "cursor": cursor, "page": page, "per": per}
@@ -46,11 +69,11 @@ def _following(user, load, *, limit, cursor=None, page=None, per=None) -> Page:
             .join(Follow, Follow.followed_id == Activity.actor_id)
             .where(Follow.follower_id == user.id, Activity.public)
         )
-        return load(stmt, Activity, **paging)
+        return _objects(stmt, Activity, **paging)
     after = tuple_(Activity.created_at, Activity.id) < tuple(decode_cursor(cursor, 2)) if cursor else None
     if page is None:
         scan = BoundedScan(user, limit, after)
-        result = load(scan.statement, scan.activity, extra=scan.extra, keep=scan.keep, **paging)
+        result = _objects(scan.statement, scan.activity, extra=scan.extra, keep=scan.keep, **paging)
         if result.next_cursor or not scan.exhausted:
             return result
     # Each followee contributes at most one page's worth of its newest rows past the cursor.
@@ -64,7 +87,7 @@ def _following(user, load, *, limit, cursor=None, page=None, per=None) -> Page:
     recent = inner.subquery("recent").lateral()
     activity = aliased(Activity, recent)
     stmt = select(activity).select_from(Follow).join(recent, true()).where(Follow.follower_id == user.id)
-    return load(stmt, activity, **paging)
+    return _objects(stmt, activity, **paging)
 
 
 class BoundedScan:
@@ -110,70 +133,141 @@ def _objects(stmt, activity, *, extra=(), keep=list, **paging) -> Page:
     return result
 
 
-def _rows(stmt, activity, *, extra=(), keep=list, **paging) -> Page:
-    columns = [
-        activity.id, activity.action_type, activity.created_at, activity.actor_id,
-        *(getattr(activity, loader.source) for loader in TARGETS.values()),
-        User.username.label("actor_username"), User.profile_picture_key.label("actor_profile_picture_key"),
-    ]
-    stmt = stmt.with_only_columns(*columns, *extra).join(User, User.id == activity.actor_id)
-    result = paginate(
-        stmt, key_columns=[activity.created_at, activity.id], key=lambda a: (a.created_at, a.id),
-        execute=lambda s: [SimpleNamespace(**row._mapping) for row in keep(db.session.execute(s).all())], **paging,
+class FeedRowStatements:
+    """The SQL of following_feed_rows, built once per (dialect, has cursor) and run with parameters:
+    :me, :page_size (limit + 1), :after_at and :after_id (the cursor), :budget (the bounded scan's).
+
+    `exact` is the per-followee top-N (PostgreSQL) or the plain join (SQLite); `scan` is PostgreSQL's bounded scan,
+    reading only ix_activities_created (created_at, id) INCLUDE (actor_id, public), so the rows it skips never touch
+    the table. Each wraps its page of ids with the activity, its actor and its target (LEFT JOINs on the page's rows
+    only): one statement, one round trip.
+    """
+
+    _built: dict = {}
+
+    def __init__(self, dialect: str, has_cursor: bool):
+        activities, follows = Activity.__table__, Follow.__table__
+        order = (activities.c.created_at.desc(), activities.c.id.desc())
+        me = bindparam("me", type_=follows.c.follower_id.type)
+        after = None
+        if has_cursor:
+            after = tuple_(activities.c.created_at, activities.c.id) < tuple_(
+                bindparam("after_at", type_=activities.c.created_at.type),
+                bindparam("after_id", type_=activities.c.id.type),
+            )
+        # LIMITs are written into the SQL when it is sent (literal_execute): PostgreSQL can then reuse one generic
+        # plan per page size instead of planning the statement (milliseconds, for its joins) on every execution.
+        page_size = bindparam("page_size", type_=Integer, literal_execute=True)
+        if dialect == "postgresql":
+            self.scan = self._bounded_scan(activities, follows, me, after, page_size)
+            inner = (
+                select(activities.c.id, activities.c.created_at)
+                .where(activities.c.actor_id == follows.c.followed_id, activities.c.public)
+                .order_by(*order).limit(page_size)
+            )
+            recent = (inner.where(after) if after is not None else inner).subquery("recent").lateral()
+            page = (
+                select(recent.c.id, recent.c.created_at).select_from(follows).join(recent, true())
+                .where(follows.c.follower_id == me)
+                .order_by(recent.c.created_at.desc(), recent.c.id.desc()).limit(page_size)
+            )
+        else:
+            self.scan = None
+            page = (
+                select(activities.c.id, activities.c.created_at)
+                .join(follows, follows.c.followed_id == activities.c.actor_id)
+                .where(follows.c.follower_id == me, activities.c.public)
+                .order_by(*order).limit(page_size)
+            )
+            page = page.where(after) if after is not None else page
+        self.exact = _with_activity_and_target(page.subquery("page"))
+
+    @staticmethod
+    def _bounded_scan(activities, follows, me, after, page_size):
+        budget = bindparam("budget", type_=Integer, literal_execute=True)
+        order = (activities.c.created_at.desc(), activities.c.id.desc())
+        window = select(
+            activities.c.id, activities.c.created_at, activities.c.actor_id, activities.c.public,
+            func.row_number().over(order_by=order).label("scan_rank"),
+        )
+        window = (window.where(after) if after is not None else window).order_by(*order).limit(budget)
+        recent = window.subquery("recent")
+        followees = select(follows.c.followed_id).where(follows.c.follower_id == me)
+        matched = and_(recent.c.actor_id.in_(followees), recent.c.public)
+        page = (
+            select(recent.c.id, recent.c.created_at, recent.c.scan_rank, matched.label("matched"))
+            .where(or_(matched, recent.c.scan_rank == budget))
+            .order_by(recent.c.created_at.desc(), recent.c.id.desc()).limit(page_size)
+        )
+        page = page.subquery("page")
+        return _with_activity_and_target(page, page.c.scan_rank, page.c.matched)
+
+    @classmethod
+    def get(cls, dialect: str, has_cursor: bool) -> "FeedRowStatements":
+        key = (dialect, has_cursor)
+        if key not in cls._built:
+            cls._built[key] = cls(dialect, has_cursor)
+        return cls._built[key]
+
+
+def _with_activity_and_target(page, *page_columns):
+    """SELECT the page's activities (newest first) with their actor's name and picture and their target's columns."""
+    activities, users = Activity.__table__, User.__table__
+    activity, actor = activities.alias("activity"), users.alias("actor")
+    joined, target_columns = target_joins(
+        activity, page.join(activity, activity.c.id == page.c.id).join(actor, actor.c.id == activity.c.actor_id)
     )
-    result.items = attach_targets(result.items)
-    return result
-
-
-# --- Targets: action type -> where its source row is and how to summarise what it points at --------
-
-
-@dataclass(frozen=True)
-class TargetLoader:
-    source: str  # the Activity column naming the record behind the activity
-    load: Callable[[list[int]], dict[int, dict]]  # source ids -> target summaries, in one query
-
-
-def _followed_users(follow_ids):
-    rows = db.session.execute(
-        select(Follow.id, User.id, User.username).join(User, User.id == Follow.followed_id)
-        .where(Follow.id.in_(follow_ids))
+    return (
+        select(
+            activity.c.id, activity.c.action_type, activity.c.created_at, activity.c.actor_id,
+            actor.c.username.label("actor_username"), actor.c.profile_picture_key.label("actor_profile_picture_key"),
+            *page_columns, *target_columns,
+        )
+        .select_from(joined)
+        .order_by(page.c.created_at.desc(), page.c.id.desc())
     )
-    return {fid: {"type": "User", "id": uid, "username": username} for fid, uid, username in rows}
 
 
-def _reviewed_songs(review_ids):
-    rows = db.session.execute(
-        select(Review.id, Song.id, Song.title, Song.artist_name).join(Song, Song.id == Review.song_id)
-        .where(Review.id.in_(review_ids))
+# --- Targets: what each action type points at, LEFT JOINed from the activity, and its summary --------
+# A new action type: its LEFT JOINs and labelled columns in target_joins, its summary in TARGET_SUMMARIES.
+
+
+def target_joins(activity, from_clause):
+    """`from_clause` (which contains the activities alias `activity`) LEFT JOINed to every action type's target,
+    and the target columns, labelled `t_*`. Only one action type's joins match for a given row."""
+    follow, followed = Follow.__table__.alias("t_follow"), User.__table__.alias("t_followed")
+    review, reviewed_song = Review.__table__.alias("t_review"), Song.__table__.alias("t_reviewed_song")
+    like, liked_review, liked_song = (
+        Like.__table__.alias("t_like"), Review.__table__.alias("t_liked_review"), Song.__table__.alias("t_liked_song")
     )
-    return {rid: _song(sid, title, artist) for rid, sid, title, artist in rows}
-
-
-def _liked_things(like_ids):
-    rows = db.session.execute(
-        select(Like.id, Review.id, Review.rating, Review.song_id, Song.id, Song.title, Song.artist_name)
-        .outerjoin(Review, Review.id == Like.review_id)
-        .outerjoin(Song, Song.id == Like.song_id)
-        .where(Like.id.in_(like_ids))
+    comment, commented_review = Comment.__table__.alias("t_comment"), Review.__table__.alias("t_commented_review")
+    collection = Collection.__table__.alias("t_collection")
+    joined = (
+        from_clause
+        .outerjoin(follow, follow.c.id == activity.c.follow_id)
+        .outerjoin(followed, followed.c.id == follow.c.followed_id)
+        .outerjoin(review, review.c.id == activity.c.review_id)
+        .outerjoin(reviewed_song, reviewed_song.c.id == review.c.song_id)
+        .outerjoin(like, like.c.id == activity.c.like_id)
+        .outerjoin(liked_review, liked_review.c.id == like.c.review_id)
+        .outerjoin(liked_song, liked_song.c.id == like.c.song_id)
+        .outerjoin(comment, comment.c.id == activity.c.comment_id)
+        .outerjoin(commented_review, commented_review.c.id == comment.c.review_id)
+        .outerjoin(collection, collection.c.id == activity.c.collection_id)
     )
-    return {
-        lid: _review(rid, rating, song_id) if rid is not None else _song(sid, title, artist)
-        for lid, rid, rating, song_id, sid, title, artist in rows
-    }
-
-
-def _commented_reviews(comment_ids):
-    rows = db.session.execute(
-        select(Comment.id, Review.id, Review.rating, Review.song_id).join(Review, Review.id == Comment.review_id)
-        .where(Comment.id.in_(comment_ids))
+    columns = (
+        followed.c.id.label("t_user_id"), followed.c.username.label("t_username"),
+        reviewed_song.c.id.label("t_reviewed_song_id"), reviewed_song.c.title.label("t_reviewed_song_title"),
+        reviewed_song.c.artist_name.label("t_reviewed_song_artist"),
+        liked_review.c.id.label("t_liked_review_id"), liked_review.c.rating.label("t_liked_review_rating"),
+        liked_review.c.song_id.label("t_liked_review_song_id"),
+        liked_song.c.id.label("t_liked_song_id"), liked_song.c.title.label("t_liked_song_title"),
+        liked_song.c.artist_name.label("t_liked_song_artist"),
+        commented_review.c.id.label("t_commented_review_id"), commented_review.c.rating.label("t_commented_review_rating"),
+        commented_review.c.song_id.label("t_commented_review_song_id"),
+        collection.c.id.label("t_collection_id"), collection.c.title.label("t_collection_title"),
     )
-    return {cid: _review(rid, rating, song_id) for cid, rid, rating, song_id in rows}
-
-
-def _created_collections(collection_ids):
-    rows = db.session.execute(select(Collection.id, Collection.title).where(Collection.id.in_(collection_ids)))
-    return {cid: {"type": "Collection", "id": cid, "title": title} for cid, title in rows}
+    return joined, columns
 
 
 def _song(song_id, title, artist_name):
@@ -184,29 +278,47 @@ def _review(review_id, rating, song_id):
     return {"type": "Review", "id": review_id, "rating": rating, "song_id": song_id}
 
 
-TARGETS = {
-    actions.FOLLOWED: TargetLoader("follow_id", _followed_users),
-    actions.REVIEWED: TargetLoader("review_id", _reviewed_songs),
-    actions.LIKED: TargetLoader("like_id", _liked_things),
-    actions.COMMENTED: TargetLoader("comment_id", _commented_reviews),
-    actions.CREATED_COLLECTION: TargetLoader("collection_id", _created_collections),
+def _liked(row):
+    if row.t_liked_review_id is not None:
+        return _review(row.t_liked_review_id, row.t_liked_review_rating, row.t_liked_review_song_id)
+    if row.t_liked_song_id is not None:
+        return _song(row.t_liked_song_id, row.t_liked_song_title, row.t_liked_song_artist)
+    return None
+
+
+# action type -> the target's summary from a row with target_joins' columns (None: the target is gone).
+TARGET_SUMMARIES = {
+    actions.FOLLOWED: lambda row: row.t_user_id is not None and {
+        "type": "User", "id": row.t_user_id, "username": row.t_username},
+    actions.REVIEWED: lambda row: row.t_reviewed_song_id is not None and _song(
+        row.t_reviewed_song_id, row.t_reviewed_song_title, row.t_reviewed_song_artist),
+    actions.LIKED: _liked,
+    actions.COMMENTED: lambda row: row.t_commented_review_id is not None and _review(
+        row.t_commented_review_id, row.t_commented_review_rating, row.t_commented_review_song_id),
+    actions.CREATED_COLLECTION: lambda row: row.t_collection_id is not None and {
+        "type": "Collection", "id": row.t_collection_id, "title": row.t_collection_title},
 }
 
 
+def target_of(row) -> dict | None:
+    summary = TARGET_SUMMARIES.get(row.action_type)
+    return (summary and summary(row)) or None
+
+
 def attach_targets(items: list[Activity]) -> list[Activity]:
-    """Set `target` on each activity; one query per action type on the page. Items whose target is gone are dropped."""
-    wanted: dict[str, set[int]] = {}
-    for item in items:
-        loader = TARGETS.get(item.action_type)
-        source_id = loader and getattr(item, loader.source)
-        if source_id is not None:
-            wanted.setdefault(item.action_type, set()).add(source_id)
-    found = {action: TARGETS[action].load(sorted(ids)) for action, ids in wanted.items()}
+    """Set `target` on each activity, in one query. Items whose target is gone are dropped."""
+    if not items:
+        return items
+    activity = Activity.__table__.alias("activity")
+    joined, columns = target_joins(activity, activity)
+    rows = db.session.execute(
+        select(activity.c.id, activity.c.action_type, *columns).select_from(joined)
+        .where(activity.c.id.in_(sorted({item.id for item in items})))
+    )
+    targets = {row.id: target_of(row) for row in rows}
     kept = []
     for item in items:
-        loader = TARGETS.get(item.action_type)
-        target = loader and found.get(item.action_type, {}).get(getattr(item, loader.source))
-        if target:
-            item.target = target
+        item.target = targets.get(item.id)
+        if item.target:
             kept.append(item)
     return kept

@@ -1,5 +1,7 @@
 """Profiles: reading them with their counts, updating your own, searching by username prefix."""
-from sqlalchemy import exists, func, literal, select
+from functools import cache
+
+from sqlalchemy import bindparam, exists, func, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, Forbidden, NotFound
@@ -53,6 +55,27 @@ def get_profile(user_id: int, viewer_id: int | None = None) -> User:
     if not rows:
         raise NotFound("No such user.")
     return with_profile(rows)[0]
+
+
+def public_profile_row(user_id: int, viewer_id: int):
+    """What PublicProfileSchema shows of a user, as one row (no ORM object): the lean path of GET /users/{id}."""
+    row = db.session.execute(_public_profile_statement(), {"user_id": user_id, "viewer_id": viewer_id}).first()
+    if row is None:
+        raise NotFound("No such user.")
+    return row
+
+
+@cache
+def _public_profile_statement():
+    """Built once; the request only binds the two ids."""
+    users, follows = User.__table__, Follow.__table__
+    viewer_id = bindparam("viewer_id", type_=follows.c.follower_id.type)
+    return select(
+        users.c.id, users.c.username, users.c.profile_picture_key, users.c.bio,
+        select(func.count()).where(follows.c.followed_id == users.c.id).scalar_subquery().label("followers_count"),
+        select(func.count()).where(follows.c.follower_id == users.c.id).scalar_subquery().label("following_count"),
+        exists().where(follows.c.follower_id == viewer_id, follows.c.followed_id == users.c.id).label("followed_by_me"),
+    ).where(users.c.id == bindparam("user_id", type_=users.c.id.type))
 
 
 def search(prefix: str | None, viewer_id: int | None, *, limit: int, cursor=None, page=None, per=None) -> Page:

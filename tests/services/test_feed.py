@@ -186,5 +186,16 @@ def test_feed_page_query_count_does_not_grow_with_page_size(make_user, listing):
             page = listing(me, limit=limit)
         assert len(page.items) == limit
         counts[limit] = counter.count
-    # The page, its actors, and one query per action type on the page (5).
-    assert counts[6] == counts[30] == 7
+    # The page, its actors, and the targets of every action type on the page.
+    assert counts[6] == counts[30] == 3
+
+
+def test_lean_following_feed_page_is_one_query_whatever_its_size(make_user):
+    me = make_user()
+    seed_every_type(me, make_user, copies=5)
+    db.session.refresh(me)
+    for limit in (6, 30):
+        with count_queries() as counter:
+            page = feed.following_feed_rows(me, limit=limit)
+        assert len(page.items) == limit and all(item.target for item in page.items)
+        assert counter.count == 1

@@ -4,7 +4,14 @@ from flask.views import MethodView
 from app.blueprints.base import Blueprint
 from app.blueprints.security import auth_required, current_user
 from app.schemas.common import LegacyPageArgsSchema, page_of
-from app.schemas.users import MeEnvelopeSchema, PublicProfileSchema, UserSearchArgsSchema, UserUpdateSchema
+from app.schemas.lean import item_response
+from app.schemas.users import (
+    MeEnvelopeSchema,
+    PublicProfileSchema,
+    UserSearchArgsSchema,
+    UserUpdateSchema,
+    dump_public_profile_row,
+)
 from app.services import users
 
 blp = Blueprint("v1_users", __name__, url_prefix="/api/v1/users", description="Profiles and user search.")
@@ -45,7 +52,7 @@ class UserProfile(MethodView):
     @blp.alt_response(404, description="No such user.")
     def get(self, user_id):
         """A public profile, with counts and whether you follow this user."""
-        return users.get_profile(user_id, current_user.id)
+        return item_response(users.public_profile_row(user_id, current_user.id), dump_public_profile_row)
 
     @auth_required(blp)
     @blp.arguments(UserUpdateSchema)
