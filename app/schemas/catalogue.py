@@ -39,7 +39,7 @@ class SongSchema(Schema):
 
 
 def dump_song_row(row) -> dict:
-    """SongSchema's dump of a row of `app.services.catalogue.SONG_ROW`: the lean path of song lists, without
+    """SongSchema's dump of a row of `app.services.catalogue.song_rows_statement`: the lean path of song lists, without
     ORM objects or per-field marshmallow calls (tests/schemas/test_catalogue.py keeps it equal to the schema)."""
     release_date = row.album_release_date
     return {

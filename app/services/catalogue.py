@@ -3,13 +3,15 @@
 Lists are keyset-paginated on id, newest first (highest id first). Every song is loaded with its album
 and the album's artist in the same query (SONG_LOAD), so a page costs a fixed number of statements.
 """
-from sqlalchemy import func, or_, select
+from functools import cache
+
+from sqlalchemy import Integer, String, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.errors import NotFound
 from app.extensions import db
 from app.models import Album, Artist, Song
-from app.pagination import Page, paginate
+from app.pagination import Page, decode_cursor, keyset_page, paginate
 
 # What SongSchema reads beyond the song's own columns.
 SONG_LOAD = joinedload(Song.album).joinedload(Album.artist)
@@ -42,17 +44,6 @@ def songs_query(*, q: str | None = None, artist_id: int | None = None, album_id:
     return select(Song).options(SONG_LOAD).where(*_song_filters(q, artist_id, album_id))
 
 
-# Everything SongSchema shows, flat, for one Core query (the lean path: app.schemas.catalogue.dump_song_row).
-SONG_ROW = (
-    Song.id, Song.title, Song.duration_ms, Song.preview_url, Song.isrc, Song.explicit, Song.deezer_id,
-    Song.artist_name,
-    Artist.id.label("artist_id"), Artist.name.label("artist_name_"), Artist.deezer_id.label("artist_deezer_id"),
-    Artist.picture_url.label("artist_picture_url"),
-    Album.id.label("album_id"), Album.title.label("album_title"), Album.cover_url.label("album_cover_url"),
-    Album.deezer_id.label("album_deezer_id"), Album.release_date.label("album_release_date"),
-)
-
-
 def list_songs(
     *, q: str | None = None, artist_id: int | None = None, album_id: int | None = None,
     limit: int, cursor: str | None = None, page: int | None = None, per: int | None = None,
@@ -68,17 +59,49 @@ def list_song_rows(
     *, q: str | None = None, artist_id: int | None = None, album_id: int | None = None,
     limit: int, cursor: str | None = None,
 ) -> Page:
-    """Songs, newest first, as SONG_ROW rows from one query (no ORM objects): the same page as list_songs."""
-    stmt = (
-        select(*SONG_ROW)
-        .join(Album, Album.id == Song.album_id)
-        .join(Artist, Artist.id == Album.artist_id)
-        .where(*_song_filters(q, artist_id, album_id))
-    )
-    return paginate(
-        stmt, key_columns=[Song.id], key=lambda row: (row.id,), limit=limit, cursor=cursor,
-        execute=lambda s: db.session.execute(s).all(),
-    )
+    """Songs, newest first, as flat rows (no ORM objects) from one statement built once per combination of
+    filters (song_rows_statement): the same page as list_songs, for app.schemas.catalogue.dump_song_row."""
+    params = {"page_limit": limit + 1}
+    if q:
+        params["pattern"] = like_contains(q.lower())
+    if artist_id is not None:
+        params["artist_id"] = artist_id
+    if album_id is not None:
+        params["album_id"] = album_id
+    if cursor:
+        (params["after_id"],) = decode_cursor(cursor, 1)
+    statement = song_rows_statement(bool(q), artist_id is not None, album_id is not None, bool(cursor))
+    return keyset_page(db.session.execute(statement, params).all(), limit, key=lambda row: (row.id,))
+
+
+@cache
+def song_rows_statement(search: bool, by_artist: bool, by_album: bool, after: bool):
+    """Everything SongSchema shows, flat, with the filters list_songs applies, as bound parameters: :pattern (a
+    LIKE pattern of the lower-cased text), :artist_id, :album_id, :after_id (the cursor) and :page_limit."""
+    songs, albums, artists = Song.__table__, Album.__table__, Artist.__table__
+    statement = select(
+        songs.c.id, songs.c.title, songs.c.duration_ms, songs.c.preview_url, songs.c.isrc, songs.c.explicit,
+        songs.c.deezer_id, songs.c.artist_name,
+        artists.c.id.label("artist_id"), artists.c.name.label("artist_name_"),
+        artists.c.deezer_id.label("artist_deezer_id"), artists.c.picture_url.label("artist_picture_url"),
+        albums.c.id.label("album_id"), albums.c.title.label("album_title"), albums.c.cover_url.label("album_cover_url"),
+        albums.c.deezer_id.label("album_deezer_id"), albums.c.release_date.label("album_release_date"),
+    ).select_from(songs.join(albums, albums.c.id == songs.c.album_id).join(artists, artists.c.id == albums.c.artist_id))
+    if search:
+        pattern = bindparam("pattern", type_=String)
+        # lower(column) is what the trigram indexes cover, as in _contains.
+        statement = statement.where(or_(
+            func.lower(songs.c.title).like(pattern, escape="\\"),
+            func.lower(songs.c.artist_name).like(pattern, escape="\\"),
+        ))
+    if by_album:
+        statement = statement.where(songs.c.album_id == bindparam("album_id", type_=songs.c.album_id.type))
+    if by_artist:
+        artist_id = bindparam("artist_id", type_=albums.c.artist_id.type)
+        statement = statement.where(songs.c.album_id.in_(select(albums.c.id).where(albums.c.artist_id == artist_id)))
+    if after:
+        statement = statement.where(songs.c.id < bindparam("after_id", type_=songs.c.id.type))
+    return statement.order_by(songs.c.id.desc()).limit(bindparam("page_limit", type_=Integer, literal_execute=True))
 
 
 def get_song(song_id: int) -> Song:

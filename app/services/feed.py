@@ -37,7 +37,7 @@ def following_feed_rows(user: User, *, limit: int, cursor: str | None = None) ->
     params = {"me": user.id, "page_size": limit + 1}
     if cursor:
         params["after_at"], params["after_id"] = decode_cursor(cursor, 2)
-    statements = FeedRowStatements.get(db.session.get_bind().dialect.name, cursor is not None)
+    statements = FeedRowStatements.get(db.session.get_bind().dialect.name, bool(cursor))
     if statements.scan is not None:
         params["budget"] = SCAN_ROWS_PER_ITEM * (limit + 1)
         rows = db.session.execute(statements.scan, params).all()

@@ -10,11 +10,14 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app
 from flask_jwt_extended import create_access_token
 from redis.exceptions import RedisError
-from sqlalchemy import exists, select, update
+from sqlalchemy import bindparam, exists, inspect, select, update
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
 from app.errors import Unauthorized
 from app.extensions import db
@@ -167,12 +170,40 @@ def load_user_for_token(payload: dict) -> tuple[User | None, bool]:
             denied = _denied_by_redis(client, jti)
         except RedisError:
             log.warning("Redis unavailable: checking the denylist in the database")
-    if denied is None:
-        row = db.session.execute(
-            select(User, exists().where(RevokedAccessToken.jti == jti)).where(User.id == user_id)
-        ).first()
-        user, denied = (row[0], bool(row[1])) if row else (None, False)
-    else:
+    if db.session.identity_map.get(identity_key(User, user_id)) is not None:
+        # Already in this session (a test's, or a CLI's): let the ORM reuse or refresh it.
         user = db.session.get(User, user_id)
+        if denied is None:
+            denied = db.session.scalar(select(exists().where(RevokedAccessToken.jti == jti)))
+    else:
+        row = db.session.execute(_user_statement(denied is None), {"user_id": user_id, "jti": jti}).first()
+        user = _attach_user(row) if row else None
+        if denied is None:
+            denied = bool(row and row.token_denied)
     revoked = denied or user is None or payload.get("ver") != user.jwt_version
     return user, revoked
+
+
+@cache
+def _user_statement(with_denylist: bool):
+    """The token's user (with whether the token is denylisted, when Redis cannot say), built once: every
+    authenticated request runs it, and building or ORM-loading it cost more than the query itself."""
+    users = User.__table__
+    statement = select(users).where(users.c.id == bindparam("user_id", type_=users.c.id.type))
+    if with_denylist:
+        denylisted = exists().where(RevokedAccessToken.jti == bindparam("jti", type_=RevokedAccessToken.jti.type))
+        statement = statement.add_columns(denylisted.label("token_denied"))
+    return statement
+
+
+def _attach_user(row) -> User:
+    """A User built from a Core row and put in the session as a persistent object, as if a query had loaded it."""
+    user = User(**{key: getattr(row, column) for key, column in _user_attributes()})
+    make_transient_to_detached(user)
+    db.session.add(user)
+    return user
+
+
+@cache
+def _user_attributes() -> list[tuple[str, str]]:
+    return [(attribute.key, attribute.columns[0].name) for attribute in inspect(User).column_attrs]

@@ -1,5 +1,5 @@
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
@@ -117,15 +117,31 @@ def test_song_page_query_count_does_not_grow_with_page_size():
     assert small == large == 1
 
 
+def explain_last_statement(run) -> str:
+    """EXPLAIN of the last statement `run` sends, with its parameters, in the same transaction."""
+    sent = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        sent.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        run()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    statement, parameters = sent[-1]
+    return "\n".join(row[0] for row in db.session.connection().exec_driver_sql(f"EXPLAIN {statement}", parameters))
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("column", ["title", "artist_name"])
-def test_song_search_can_use_the_trigram_indexes(column):
+@pytest.mark.parametrize("listing", [catalogue.list_songs, catalogue.list_song_rows])
+def test_song_search_can_use_the_trigram_indexes(column, listing):
     make_song("Harder Better Faster Stronger")
-    with db.engine.connect() as connection:
-        # A tiny table is cheapest to read whole; forbid whole-table and whole-index scans to see
-        # whether the trigram indexes can answer the search itself.
-        connection.execute(text("SET enable_seqscan = off"))
-        connection.execute(text("SET enable_indexscan = off"))
-        compiled = catalogue.songs_query(q="harder").compile(dialect=connection.dialect)
-        plan = "\n".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params))
+    # A tiny table is cheapest to read whole; forbid whole-table and whole-index scans (for this transaction) to
+    # see whether the trigram indexes can answer the search itself.
+    db.session.execute(text("SET LOCAL enable_seqscan = off"))
+    db.session.execute(text("SET LOCAL enable_indexscan = off"))
+    plan = explain_last_statement(lambda: listing(q="harder", limit=20))
+    db.session.rollback()
     assert f"Bitmap Index Scan on ix_songs_{column}_trgm" in plan, plan

@@ -199,3 +199,12 @@ def test_lean_following_feed_page_is_one_query_whatever_its_size(make_user):
             page = feed.following_feed_rows(me, limit=limit)
         assert len(page.items) == limit and all(item.target for item in page.items)
         assert counter.count == 1
+
+
+@pytest.mark.parametrize("listing", [feed.following_feed, feed.following_feed_rows])
+def test_an_empty_cursor_is_the_first_page(make_user, listing):
+    me = make_user()
+    seed_every_type(me, make_user, copies=1)
+
+    assert [item.id for item in listing(me, limit=3, cursor="").items] == [
+        item.id for item in listing(me, limit=3).items]
