@@ -16,7 +16,6 @@ from app import create_app
 from app.extensions import db, limiter
 from app.jobs import redis_connection
 from app.ratelimit import storage_uri
-from app.services.tokens import DENYLIST_LOADED
 from config import TestingConfig, database_url
 
 # Fixtures of real servers shared by several test folders (storage backends, SMTP).
@@ -99,9 +98,6 @@ def _clean_state(app):
         client = redis_connection()
         if client is not None:
             client.flushdb()
-            # A running service's Redis holds the denylist copy (the tables are empty now, so the copy is too);
-            # tests of Redis losing it flush Redis themselves.
-            client.set(DENYLIST_LOADED, "1")
         limiter.reset()
 
 

@@ -49,7 +49,7 @@ class RefreshToken(db.Model):
 
 
 class RevokedAccessToken(db.Model):
-    """The access-token denylist when Redis is not configured."""
+    """The access-token denylist, read by every authenticated request in the query that loads its user."""
 
     __tablename__ = "revoked_access_tokens"
 

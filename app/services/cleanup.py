@@ -10,10 +10,8 @@ from datetime import datetime
 from sqlalchemy import delete, or_, select
 
 from app.extensions import db
-from app.jobs import redis_connection
 from app.models import Export, PasswordResetToken, RefreshToken, RevokedAccessToken, utcnow
 from app.services.media import get_storage
-from app.services.tokens import copy_denylist_to_redis
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +28,8 @@ def purge_refresh_tokens(now: datetime | None = None) -> int:
 
 
 def purge_revoked_access_tokens(now: datetime | None = None) -> int:
-    """Denylist entries of access tokens that have expired on their own by now; the live ones are copied
-    to Redis again, in case a logout's Redis write was lost while Redis was down."""
-    deleted = _delete(delete(RevokedAccessToken).where(RevokedAccessToken.expires_at <= (now or utcnow())))
-    client = redis_connection()
-    if client is not None:
-        copy_denylist_to_redis(client)
-    return deleted
+    """Denylist entries of access tokens that have expired on their own by now."""
+    return _delete(delete(RevokedAccessToken).where(RevokedAccessToken.expires_at <= (now or utcnow())))
 
 
 def purge_password_reset_tokens(now: datetime | None = None) -> int:

@@ -14,22 +14,15 @@ from functools import cache
 
 from flask import current_app
 from flask_jwt_extended import create_access_token
-from redis.exceptions import RedisError
 from sqlalchemy import bindparam, exists, inspect, select, update
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
 from app.errors import Unauthorized
 from app.extensions import db
-from app.jobs import redis_connection
 from app.models import RefreshToken, RevokedAccessToken, User, utcnow
 
 log = logging.getLogger(__name__)
-
-DENYLIST_PREFIX = "listify:denylist:"
-# Present while Redis holds a copy of the database's denylist; gone after Redis lost its data.
-DENYLIST_LOADED = "listify:denylist-loaded"
-
 
 @dataclass
 class TokenPair:
@@ -116,84 +109,42 @@ def family_of_refresh_token(raw: str, user_id: int) -> str | None:
 
 
 def deny_access_token(jti: str, expires_at: datetime) -> None:
-    """Denylist an access token until it would expire anyway.
-
-    The database row is the record; Redis, when configured, answers the per-request check.
-    The caller commits.
-    """
+    """Denylist an access token until it would expire anyway; the caller commits. Every authenticated request
+    reads the denylist in the same statement that loads its user (load_user_for_token)."""
     db.session.merge(RevokedAccessToken(jti=jti, expires_at=expires_at))
-    client = redis_connection()
-    if client is not None:
-        ttl = max(int((expires_at - utcnow()).total_seconds()) + 1, 1)
-        try:
-            client.set(DENYLIST_PREFIX + jti, "1", ex=ttl)
-        except RedisError:
-            log.warning("Redis unavailable: access token %s denylisted in the database only", jti)
-
-
-def copy_denylist_to_redis(client) -> int:
-    """Copy the database's denylist (the record) into Redis (which answers the per-request check).
-
-    Needed after Redis lost its data (a restart without persistence), noticed by DENYLIST_LOADED being
-    gone, and after a logout whose Redis write failed while Redis was down (the periodic clean-up re-copies).
-    """
-    now = utcnow()
-    rows = db.session.execute(
-        select(RevokedAccessToken.jti, RevokedAccessToken.expires_at).where(RevokedAccessToken.expires_at > now)
-    ).all()
-    pipe = client.pipeline(transaction=False)
-    for jti, expires_at in rows:
-        pipe.set(DENYLIST_PREFIX + jti, "1", ex=max(int((expires_at - now).total_seconds()) + 1, 1))
-    pipe.set(DENYLIST_LOADED, "1")
-    pipe.execute()
-    return len(rows)
-
-
-def _denied_by_redis(client, jti: str) -> bool:
-    denied, loaded = client.mget(DENYLIST_PREFIX + jti, DENYLIST_LOADED)
-    if loaded is None:
-        log.warning("Redis has no copy of the denylist (restarted?): copying it from the database")
-        copy_denylist_to_redis(client)
-        denied = client.get(DENYLIST_PREFIX + jti)
-    return denied is not None
 
 
 def load_user_for_token(payload: dict) -> tuple[User | None, bool]:
-    """The user behind an access token and whether the token is revoked, in one database query
-    (none for the denylist when Redis answers)."""
+    """The user behind an access token and whether the token is revoked, in one statement.
+
+    The denylist is an index probe inside the query that loads the user anyway: cheaper than asking Redis
+    (a round trip through redis-py was 12 % of a web worker's CPU on GET /users/{id}, docs/performance.md),
+    and there is no second copy to keep in step with the table.
+    """
     user_id = int(payload["sub"])
     jti = payload["jti"]
-    client = redis_connection()
-    denied = None
-    if client is not None:
-        try:
-            denied = _denied_by_redis(client, jti)
-        except RedisError:
-            log.warning("Redis unavailable: checking the denylist in the database")
     if db.session.identity_map.get(identity_key(User, user_id)) is not None:
         # Already in this session (a test's, or a CLI's): let the ORM reuse or refresh it.
         user = db.session.get(User, user_id)
-        if denied is None:
-            denied = db.session.scalar(select(exists().where(RevokedAccessToken.jti == jti)))
+        denied = db.session.scalar(select(exists().where(RevokedAccessToken.jti == jti)))
     else:
-        row = db.session.execute(_user_statement(denied is None), {"user_id": user_id, "jti": jti}).first()
+        row = db.session.execute(_user_statement(), {"user_id": user_id, "jti": jti}).first()
         user = _attach_user(row) if row else None
-        if denied is None:
-            denied = bool(row and row.token_denied)
+        denied = bool(row and row.token_denied)
     revoked = denied or user is None or payload.get("ver") != user.jwt_version
     return user, revoked
 
 
 @cache
-def _user_statement(with_denylist: bool):
-    """The token's user (with whether the token is denylisted, when Redis cannot say), built once: every
-    authenticated request runs it, and building or ORM-loading it cost more than the query itself."""
+def _user_statement():
+    """The token's user and whether the token is denylisted, built once: every authenticated request runs it,
+    and building or ORM-loading it cost more than the query itself."""
     users = User.__table__
-    statement = select(users).where(users.c.id == bindparam("user_id", type_=users.c.id.type))
-    if with_denylist:
-        denylisted = exists().where(RevokedAccessToken.jti == bindparam("jti", type_=RevokedAccessToken.jti.type))
-        statement = statement.add_columns(denylisted.label("token_denied"))
-    return statement
+    denylisted = exists().where(RevokedAccessToken.jti == bindparam("jti", type_=RevokedAccessToken.jti.type))
+    return (
+        select(users, denylisted.label("token_denied"))
+        .where(users.c.id == bindparam("user_id", type_=users.c.id.type))
+    )
 
 
 def _attach_user(row) -> User:

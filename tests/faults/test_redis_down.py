@@ -1,6 +1,6 @@
 """Redis stops while the API serves (a real gunicorn on a private redis-server), then comes back.
 
-Reads go on (the access-token denylist is checked in the database), limits go on per process (flask-limiter's
+Reads go on (authentication, the access-token denylist included, is PostgreSQL only), limits go on per process (flask-limiter's
 in-memory fallback), what needs the queue answers 503 without leaving a job behind, and everything recovers
 once Redis is back, without restarting the app.
 """

@@ -352,31 +352,26 @@ def statements(app):
     event.remove(db.engine, "before_cursor_execute", record)
 
 
-def test_token_check_is_one_query_for_the_user(client, make_user, auth_headers, statements):
-    """/me is the token check plus the profile query; with Redis the denylist is not read from the database
-    (without Redis it is folded into the same user query)."""
-    from app.jobs import redis_connection
-
+def test_token_check_is_one_query_for_the_user_and_the_denylist(client, make_user, auth_headers, statements):
+    """/me is the token check plus the profile query: the denylist is read inside the user's query, with or without
+    Redis, and nothing else is."""
     headers = auth_headers(make_user())
-    client.get("/api/v1/users/me", headers=headers)  # the first check after Redis was emptied copies the denylist
     db.session.remove()  # requests share the test's app context: start from an empty session, as a request does
     statements.clear()
     assert client.get("/api/v1/users/me", headers=headers).status_code == 200
     assert len(statements) == 2, statements
-    denylist_reads = [s for s in statements if "revoked_access_tokens" in s]
-    assert len(denylist_reads) == (0 if redis_connection() is not None else 1)
+    assert "revoked_access_tokens" in statements[0] and "FROM users" in statements[0]
 
 
-@pytest.mark.redis
-def test_logout_denylists_in_redis_with_a_ttl(client):
-    from app.jobs import redis_connection
-    from app.services.tokens import DENYLIST_PREFIX
+def test_logout_denylists_the_access_token_until_it_expires(client):
+    from app.models import RevokedAccessToken
 
     session = register(client).get_json()
     client.delete("/api/v1/auth/logout", headers=bearer(session["access_token"]))
-    keys = redis_connection().keys(DENYLIST_PREFIX + "*")
-    assert len(keys) == 1
-    assert 0 < redis_connection().ttl(keys[0]) <= 3601
+
+    (entry,) = db.session.scalars(select(RevokedAccessToken)).all()
+    remaining = (entry.expires_at - utcnow()).total_seconds()
+    assert 3500 < remaining <= 3600
 
 
 @pytest.mark.redis
@@ -388,19 +383,3 @@ def test_revoked_token_stays_revoked_after_redis_loses_its_data(client):
     redis_connection().flushdb()  # a Redis restart without persistence
     response = client.get("/api/v1/users/me", headers=bearer(session["access_token"]))
     assert response.status_code == 401 and error_codes(response) == ["token_revoked"]
-
-
-@pytest.mark.redis
-def test_clean_up_copies_a_denylist_entry_redis_missed(client):
-    from app.jobs import redis_connection
-    from app.services.cleanup import purge_revoked_access_tokens
-    from app.services.tokens import DENYLIST_PREFIX
-
-    session = register(client).get_json()
-    client.get("/api/v1/users/me", headers=bearer(session["access_token"]))  # Redis holds the denylist copy
-    client.delete("/api/v1/auth/logout", headers=bearer(session["access_token"]))
-    for key in redis_connection().keys(DENYLIST_PREFIX + "*"):  # the write lost while Redis was down
-        redis_connection().delete(key)
-    assert client.get("/api/v1/users/me", headers=bearer(session["access_token"])).status_code == 200
-    purge_revoked_access_tokens()
-    assert client.get("/api/v1/users/me", headers=bearer(session["access_token"])).status_code == 401
