@@ -11,7 +11,7 @@ docs/performance.md ("Feeds") has the figures and how this moves to fan-out on w
 """
 from types import SimpleNamespace
 
-from sqlalchemy import Integer, and_, bindparam, func, or_, select, true, tuple_
+from sqlalchemy import Integer, bindparam, select, true, tuple_
 from sqlalchemy.orm import aliased, selectinload
 
 from app.extensions import db
@@ -41,9 +41,7 @@ def following_feed_rows(user: User, *, limit: int, cursor: str | None = None) ->
     if statements.scan is not None:
         params["budget"] = SCAN_ROWS_PER_ITEM * (limit + 1)
         rows = db.session.execute(statements.scan, params).all()
-        exhausted = any(row.scan_rank == params["budget"] for row in rows)
-        rows = [row for row in rows if row.matched]
-        if len(rows) <= limit and exhausted:
+        if len(rows) <= limit:  # the scan's budget (or the table) ended first: the per-followee plan is exact
             rows = db.session.execute(statements.exact, params).all()
     else:
         rows = db.session.execute(statements.exact, params).all()
@@ -60,8 +58,8 @@ def following_feed_rows(user: User, *, limit: int, cursor: str | None = None) ->
 
 
 def _following(user, *, limit, cursor=None, page=None, per=None) -> Page:
-    """On PostgreSQL a page first tries the bounded scan; when that reads its whole budget without filling the
-    page, the per-followee top-N, which is exact at any depth. See docs/performance.md ("Feeds")."""
+    """On PostgreSQL a page first tries the bounded scan; when that does not fill the page (its budget or the table
+    ended first), the per-followee top-N, which is exact at any depth. See docs/performance.md ("Feeds")."""
     paging = {"limit": limit, "cursor": cursor, "page": page, "per": per}
     if db.session.get_bind().dialect.name != "postgresql":
         stmt = (
@@ -73,8 +71,8 @@ def _following(user, *, limit, cursor=None, page=None, per=None) -> Page:
     after = tuple_(Activity.created_at, Activity.id) < tuple(decode_cursor(cursor, 2)) if cursor else None
     if page is None:
         scan = BoundedScan(user, limit, after)
-        result = _objects(scan.statement, scan.activity, extra=scan.extra, keep=scan.keep, **paging)
-        if result.next_cursor or not scan.exhausted:
+        result = _objects(scan.statement, scan.activity, **paging)
+        if result.next_cursor:
             return result
     # Each followee contributes at most one page's worth of its newest rows past the cursor.
     per_followee = limit + 1
@@ -93,28 +91,19 @@ def _following(user, *, limit, cursor=None, page=None, per=None) -> Page:
 class BoundedScan:
     """Walk ix_activities_created backwards from the cursor over at most `budget` rows, keeping the followees'.
 
-    A full page from it is exact: anything it did not read is older. The last row of the budget comes back as a
-    sentinel (`scan_rank == budget`), so a short page tells whether the table simply ended (exact too) or the
-    budget did (`exhausted`: the caller falls back to the lateral plan).
+    A full page from it (limit + 1 rows) is exact: anything it did not read is older. A shorter one may not be (the
+    budget ran out before the followees' older activities), so the caller falls back to the lateral plan.
     """
 
     def __init__(self, user, limit, after):
-        self.budget = SCAN_ROWS_PER_ITEM * (limit + 1)
         order = (Activity.created_at.desc(), Activity.id.desc())
-        window = select(Activity, func.row_number().over(order_by=order).label("scan_rank"))
+        window = select(Activity)
         if after is not None:
             window = window.where(after)
-        window = window.order_by(*order).limit(self.budget).subquery("recent")
+        window = window.order_by(*order).limit(SCAN_ROWS_PER_ITEM * (limit + 1)).subquery("recent")
         self.activity = activity = aliased(Activity, window)
         followees = select(Follow.followed_id).where(Follow.follower_id == user.id)
-        matched = and_(activity.actor_id.in_(followees), activity.public)
-        self.statement = select(activity).where(or_(matched, window.c.scan_rank == self.budget))
-        self.extra = (matched.label("matched"), window.c.scan_rank)
-        self.exhausted = False
-
-    def keep(self, rows):
-        self.exhausted = any(row.scan_rank == self.budget for row in rows)
-        return [row for row in rows if row.matched]
+        self.statement = select(activity).where(activity.actor_id.in_(followees), activity.public)
 
 
 def explore_feed(user: User, *, limit: int, cursor: str | None = None, page=None, per=None) -> Page:
@@ -123,11 +112,11 @@ def explore_feed(user: User, *, limit: int, cursor: str | None = None, page=None
     return _objects(stmt, Activity, limit=limit, cursor=cursor, page=page, per=per)
 
 
-def _objects(stmt, activity, *, extra=(), keep=list, **paging) -> Page:
-    stmt = stmt.with_only_columns(activity, *extra).options(selectinload(activity.actor))
+def _objects(stmt, activity, **paging) -> Page:
+    stmt = stmt.with_only_columns(activity).options(selectinload(activity.actor))
     result = paginate(
         stmt, key_columns=[activity.created_at, activity.id], key=lambda a: (a.created_at, a.id),
-        execute=lambda s: [row[0] for row in keep(db.session.execute(s).all())], **paging,
+        execute=lambda s: db.session.scalars(s).all(), **paging,
     )
     result.items = attach_targets(result.items)
     return result
@@ -135,7 +124,7 @@ def _objects(stmt, activity, *, extra=(), keep=list, **paging) -> Page:
 
 class FeedRowStatements:
     """The SQL of following_feed_rows, built once per (dialect, has cursor) and run with parameters:
-    :me, :page_size (limit + 1), :after_at and :after_id (the cursor), :budget (the bounded scan's).
+    :me, :page_size (limit + 1), :after_at and :after_id (the cursor), :budget (the bounded scan's rows).
 
     `exact` is the per-followee top-N (PostgreSQL) or the plain join (SQLite); `scan` is PostgreSQL's bounded scan,
     reading only ix_activities_created (created_at, id) INCLUDE (actor_id, public), so the rows it skips never touch
@@ -184,23 +173,18 @@ class FeedRowStatements:
 
     @staticmethod
     def _bounded_scan(activities, follows, me, after, page_size):
-        budget = bindparam("budget", type_=Integer, literal_execute=True)
+        """The newest :budget activities past the cursor, read from the index alone, of which the followees'."""
         order = (activities.c.created_at.desc(), activities.c.id.desc())
-        window = select(
-            activities.c.id, activities.c.created_at, activities.c.actor_id, activities.c.public,
-            func.row_number().over(order_by=order).label("scan_rank"),
-        )
-        window = (window.where(after) if after is not None else window).order_by(*order).limit(budget)
-        recent = window.subquery("recent")
+        window = select(activities.c.id, activities.c.created_at, activities.c.actor_id, activities.c.public)
+        window = (window.where(after) if after is not None else window).order_by(*order)
+        recent = window.limit(bindparam("budget", type_=Integer, literal_execute=True)).subquery("recent")
         followees = select(follows.c.followed_id).where(follows.c.follower_id == me)
-        matched = and_(recent.c.actor_id.in_(followees), recent.c.public)
         page = (
-            select(recent.c.id, recent.c.created_at, recent.c.scan_rank, matched.label("matched"))
-            .where(or_(matched, recent.c.scan_rank == budget))
+            select(recent.c.id, recent.c.created_at)
+            .where(recent.c.actor_id.in_(followees), recent.c.public)
             .order_by(recent.c.created_at.desc(), recent.c.id.desc()).limit(page_size)
         )
-        page = page.subquery("page")
-        return _with_activity_and_target(page, page.c.scan_rank, page.c.matched)
+        return _with_activity_and_target(page.subquery("page"))
 
     @classmethod
     def get(cls, dialect: str, has_cursor: bool) -> "FeedRowStatements":
@@ -210,7 +194,7 @@ class FeedRowStatements:
         return cls._built[key]
 
 
-def _with_activity_and_target(page, *page_columns):
+def _with_activity_and_target(page):
     """SELECT the page's activities (newest first) with their actor's name and picture and their target's columns."""
     activities, users = Activity.__table__, User.__table__
     activity, actor = activities.alias("activity"), users.alias("actor")
@@ -221,7 +205,7 @@ def _with_activity_and_target(page, *page_columns):
         select(
             activity.c.id, activity.c.action_type, activity.c.created_at, activity.c.actor_id,
             actor.c.username.label("actor_username"), actor.c.profile_picture_key.label("actor_profile_picture_key"),
-            *page_columns, *target_columns,
+            *target_columns,
         )
         .select_from(joined)
         .order_by(page.c.created_at.desc(), page.c.id.desc())
