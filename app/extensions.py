@@ -1,8 +1,7 @@
 """Extension objects, created once and bound to the app in create_app. Imports nothing from app but the
-session class (app.database), which imports nothing from app either."""
+session class (app.database) and the JWT manager (app.jwt_manager), which import nothing from app either."""
 from apispec.ext.marshmallow import MarshmallowPlugin, OpenAPIConverter
 from flask_cors import CORS
-from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -12,6 +11,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from app.database import Session
+from app.jwt_manager import JWTManager
 
 # Deterministic constraint names, so Alembic can drop and alter them on every engine.
 NAMING_CONVENTION = {

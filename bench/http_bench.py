@@ -11,7 +11,7 @@ Needs PostgreSQL on 127.0.0.1:5432, Redis on 127.0.0.1:6379 and wrk (Debian's `w
    (--sqlite-path) with one user and the same catalogue.
 2. Starts three gunicorns with the same settings (`gunicorn -c gunicorn.conf.py ...`, WEB_CONCURRENCY=--workers,
    sync workers, GUNICORN_MAX_REQUESTS=0 so that no worker is recycled mid-run): the app on PostgreSQL, the
-   app on the SQLite file (both production config, Redis db --redis-db for the limiter and the denylist,
+   app on the SQLite file (both production config, Redis db --redis-db for the limiter,
    RATELIMIT_DEFAULT raised so wrk is counted but never limited), and bench/bare_app.py.
 3. For each scenario, --rounds times: wrk on the project's endpoint, then wrk on the bare app; each pair gives
    requests/s and p99 as ratios to the bare app, and the median pair is reported. `feed-depth` instead pairs
@@ -310,9 +310,9 @@ PROFILE_GROUPS = {
     "Flask app (everything under Flask.wsgi_app)": ("Flask.wsgi_app",),
     "  the view (route, service, dump)": ("app/blueprints/",),
     "  auth: JWT decode and verify": ("jwt/api_jwt.py",),
-    "  auth: user and denylist (load_user_for_token)": ("load_user_for_token",),
+    "  auth: user and denylist, one statement (load_user_for_token)": ("load_user_for_token",),
     "  rate limiter (flask-limiter, all)": ("flask_limiter/",),
-    "  Redis round trips (limiter + denylist)": ("redis/client.py",),
+    "  Redis round trips (the limiter)": ("redis/client.py",),
     "  SQL driver (psycopg or sqlite3, incl. waits)": ("psycopg/", "sqlite/base.py", "sqlite3"),
     "  SQLAlchemy (ORM + Core)": ("sqlalchemy/",),
     "  marshmallow (query args + schema dumps)": ("marshmallow/",),
