@@ -107,3 +107,25 @@ def test_a_healthy_pooled_connection_is_reused_without_a_ping():
         assert not engine.pool._pre_ping  # the check is app/database.py's, not a SELECT 1 per checkout
     finally:
         engine.dispose()
+
+
+def test_the_tokens_user_built_from_a_row_can_be_changed_and_saved(client, make_user, auth_headers):
+    """In production every request starts with an empty session, so the token's user is built from a row
+    (app.services.tokens._attach_user), not loaded by the ORM: writes through it must reach the database."""
+    from app.models import User
+
+    user = make_user(password="correct horse")
+    headers = auth_headers(user)
+    user_id = user.id
+    db.session.remove()
+
+    renamed = client.patch(f"/api/v1/users/{user_id}", headers=headers, json={"username": "renamed", "bio": "hi"})
+    db.session.remove()
+    changed = client.patch("/api/v1/auth/password", headers=headers,
+                           json={"current_password": "correct horse", "password": "battery staple"})
+    db.session.remove()
+
+    assert renamed.status_code == 200 and changed.status_code == 200
+    stored = db.session.get(User, user_id)
+    assert (stored.username, stored.bio, stored.jwt_version) == ("renamed", "hi", 2)
+    assert client.get("/api/v1/users/me", headers=headers).status_code == 401  # the old token's version is gone
