@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased, selectinload
 
 from app.extensions import db
 from app.models import Activity, Collection, Comment, Follow, Like, Review, Song, User
-from app.pagination import Page, decode_cursor, encode_cursor, paginate
+from app.pagination import Page, decode_cursor, keyset_page, paginate
 from app.services import activities as actions
 
 # The bounded scan reads at most this many of the newest activities past the cursor per item of the page.
@@ -45,16 +45,15 @@ def following_feed_rows(user: User, *, limit: int, cursor: str | None = None) ->
             rows = db.session.execute(statements.exact, params).all()
     else:
         rows = db.session.execute(statements.exact, params).all()
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = encode_cursor((rows[-1].created_at, rows[-1].id)) if has_more else None
+    page = keyset_page(rows, limit, key=lambda row: (row.created_at, row.id))
     items = []
-    for row in rows:
+    for row in page.items:
         item = SimpleNamespace(**row._mapping)
         item.target = target_of(row)
         if item.target:  # its target is gone (deleted in a race with this read)
             items.append(item)
-    return Page(items=items, next_cursor=next_cursor)
+    page.items = items
+    return page
 
 
 def _following(user, *, limit, cursor=None, page=None, per=None) -> Page:
@@ -96,14 +95,18 @@ class BoundedScan:
     """
 
     def __init__(self, user, limit, after):
-        order = (Activity.created_at.desc(), Activity.id.desc())
-        window = select(Activity)
+        # Only the index's columns in the window (an index-only scan); the kept rows are then read whole.
+        window = select(Activity.id, Activity.created_at, Activity.actor_id, Activity.public)
         if after is not None:
             window = window.where(after)
-        window = window.order_by(*order).limit(SCAN_ROWS_PER_ITEM * (limit + 1)).subquery("recent")
-        self.activity = activity = aliased(Activity, window)
+        window = window.order_by(Activity.created_at.desc(), Activity.id.desc())
+        recent = window.limit(SCAN_ROWS_PER_ITEM * (limit + 1)).subquery("recent")
         followees = select(Follow.followed_id).where(Follow.follower_id == user.id)
-        self.statement = select(activity).where(activity.actor_id.in_(followees), activity.public)
+        self.activity = Activity
+        self.statement = (
+            select(Activity).join(recent, recent.c.id == Activity.id)
+            .where(recent.c.actor_id.in_(followees), recent.c.public)
+        )
 
 
 def explore_feed(user: User, *, limit: int, cursor: str | None = None, page=None, per=None) -> Page:
