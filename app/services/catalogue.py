@@ -5,13 +5,13 @@ and the album's artist in the same query (SONG_LOAD), so a page costs a fixed nu
 """
 from functools import cache
 
-from sqlalchemy import Integer, String, bindparam, func, or_, select
+from sqlalchemy import String, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.errors import NotFound
 from app.extensions import db
 from app.models import Album, Artist, Song
-from app.pagination import Page, decode_cursor, keyset_page, paginate
+from app.pagination import Page, decode_cursor, keyset_page, literal_limit, paginate
 
 # What SongSchema reads beyond the song's own columns.
 SONG_LOAD = joinedload(Song.album).joinedload(Album.artist)
@@ -23,25 +23,33 @@ def like_contains(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _contains(column, text: str):
+def _matches(column, pattern):
     # lower(column) is what the trigram indexes cover (app/models/catalogue.py).
-    return func.lower(column).like(like_contains(text.lower()), escape="\\")
+    return func.lower(column).like(pattern, escape="\\")
 
 
-def _song_filters(q: str | None, artist_id: int | None, album_id: int | None) -> list:
+def _contains(column, text: str):
+    return _matches(column, like_contains(text.lower()))
+
+
+def _song_filters(pattern=None, artist_id=None, album_id=None) -> list:
+    """The song list's filters; each argument is a value or a bound parameter, None for no such filter.
+    `pattern` is a LIKE pattern of lower-cased text (like_contains) matched against the title or the artist."""
+    songs, albums = Song.__table__, Album.__table__
     filters = []
-    if q:
-        filters.append(or_(_contains(Song.title, q), _contains(Song.artist_name, q)))
+    if pattern is not None:
+        filters.append(or_(_matches(songs.c.title, pattern), _matches(songs.c.artist_name, pattern)))
     if album_id is not None:
-        filters.append(Song.album_id == album_id)
+        filters.append(songs.c.album_id == album_id)
     if artist_id is not None:
-        filters.append(Song.album_id.in_(select(Album.id).where(Album.artist_id == artist_id)))
+        filters.append(songs.c.album_id.in_(select(albums.c.id).where(albums.c.artist_id == artist_id)))
     return filters
 
 
 def songs_query(*, q: str | None = None, artist_id: int | None = None, album_id: int | None = None):
     """Songs filtered by a search text (title or artist name), artist and album, with what SongSchema reads."""
-    return select(Song).options(SONG_LOAD).where(*_song_filters(q, artist_id, album_id))
+    pattern = like_contains(q.lower()) if q else None
+    return select(Song).options(SONG_LOAD).where(*_song_filters(pattern, artist_id, album_id))
 
 
 def list_songs(
@@ -87,21 +95,14 @@ def song_rows_statement(search: bool, by_artist: bool, by_album: bool, after: bo
         albums.c.id.label("album_id"), albums.c.title.label("album_title"), albums.c.cover_url.label("album_cover_url"),
         albums.c.deezer_id.label("album_deezer_id"), albums.c.release_date.label("album_release_date"),
     ).select_from(songs.join(albums, albums.c.id == songs.c.album_id).join(artists, artists.c.id == albums.c.artist_id))
-    if search:
-        pattern = bindparam("pattern", type_=String)
-        # lower(column) is what the trigram indexes cover, as in _contains.
-        statement = statement.where(or_(
-            func.lower(songs.c.title).like(pattern, escape="\\"),
-            func.lower(songs.c.artist_name).like(pattern, escape="\\"),
-        ))
-    if by_album:
-        statement = statement.where(songs.c.album_id == bindparam("album_id", type_=songs.c.album_id.type))
-    if by_artist:
-        artist_id = bindparam("artist_id", type_=albums.c.artist_id.type)
-        statement = statement.where(songs.c.album_id.in_(select(albums.c.id).where(albums.c.artist_id == artist_id)))
+    statement = statement.where(*_song_filters(
+        bindparam("pattern", type_=String) if search else None,
+        bindparam("artist_id", type_=albums.c.artist_id.type) if by_artist else None,
+        bindparam("album_id", type_=songs.c.album_id.type) if by_album else None,
+    ))
     if after:
         statement = statement.where(songs.c.id < bindparam("after_id", type_=songs.c.id.type))
-    return statement.order_by(songs.c.id.desc()).limit(bindparam("page_limit", type_=Integer, literal_execute=True))
+    return statement.order_by(songs.c.id.desc()).limit(literal_limit())
 
 
 def get_song(song_id: int) -> Song:

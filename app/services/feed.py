@@ -11,12 +11,12 @@ docs/performance.md ("Feeds") has the figures and how this moves to fan-out on w
 """
 from types import SimpleNamespace
 
-from sqlalchemy import Integer, bindparam, select, true, tuple_
+from sqlalchemy import bindparam, select, true, tuple_
 from sqlalchemy.orm import aliased, selectinload
 
 from app.extensions import db
 from app.models import Activity, Collection, Comment, Follow, Like, Review, Song, User
-from app.pagination import Page, decode_cursor, keyset_page, paginate
+from app.pagination import Page, decode_cursor, keyset_page, literal_limit, paginate
 from app.services import activities as actions
 
 # The bounded scan reads at most this many of the newest activities past the cursor per item of the page.
@@ -149,7 +149,7 @@ class FeedRowStatements:
             )
         # LIMITs are written into the SQL when it is sent (literal_execute): PostgreSQL can then reuse one generic
         # plan per page size instead of planning the statement (milliseconds, for its joins) on every execution.
-        page_size = bindparam("page_size", type_=Integer, literal_execute=True)
+        page_size = literal_limit("page_size")
         if dialect == "postgresql":
             self.scan = self._bounded_scan(activities, follows, me, after, page_size)
             inner = (
@@ -180,7 +180,7 @@ class FeedRowStatements:
         order = (activities.c.created_at.desc(), activities.c.id.desc())
         window = select(activities.c.id, activities.c.created_at, activities.c.actor_id, activities.c.public)
         window = (window.where(after) if after is not None else window).order_by(*order)
-        recent = window.limit(bindparam("budget", type_=Integer, literal_execute=True)).subquery("recent")
+        recent = window.limit(literal_limit("budget")).subquery("recent")
         followees = select(follows.c.followed_id).where(follows.c.follower_id == me)
         page = (
             select(recent.c.id, recent.c.created_at)
