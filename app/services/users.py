@@ -24,14 +24,17 @@ def like_prefix(text: str) -> str:
     return escaped + "%"
 
 
-def profile_columns(viewer_id: int | None):
-    """Counts and followed_by_me as correlated subqueries: one query for a whole page of users."""
-    followers = select(func.count()).where(Follow.followed_id == User.id).scalar_subquery()
-    following = select(func.count()).where(Follow.follower_id == User.id).scalar_subquery()
+def profile_columns(viewer_id):
+    """Counts and followed_by_me as correlated subqueries: one query for a whole page of users.
+    `viewer_id`: a user id, a bound parameter, or None (no viewer: followed_by_me is false)."""
+    # Table columns, not ORM attributes: the lean profile statement stays a Core statement.
+    users, follows = User.__table__, Follow.__table__
+    followers = select(func.count()).where(follows.c.followed_id == users.c.id).scalar_subquery()
+    following = select(func.count()).where(follows.c.follower_id == users.c.id).scalar_subquery()
     if viewer_id is None:
         followed_by_me = literal(False)
     else:
-        followed_by_me = exists().where(Follow.follower_id == viewer_id, Follow.followed_id == User.id)
+        followed_by_me = exists().where(follows.c.follower_id == viewer_id, follows.c.followed_id == users.c.id)
     return (
         followers.label("followers_count"),
         following.label("following_count"),
@@ -68,13 +71,10 @@ def public_profile_row(user_id: int, viewer_id: int):
 @cache
 def _public_profile_statement():
     """Built once; the request only binds the two ids."""
-    users, follows = User.__table__, Follow.__table__
-    viewer_id = bindparam("viewer_id", type_=follows.c.follower_id.type)
+    users = User.__table__
     return select(
         users.c.id, users.c.username, users.c.profile_picture_key, users.c.bio,
-        select(func.count()).where(follows.c.followed_id == users.c.id).scalar_subquery().label("followers_count"),
-        select(func.count()).where(follows.c.follower_id == users.c.id).scalar_subquery().label("following_count"),
-        exists().where(follows.c.follower_id == viewer_id, follows.c.followed_id == users.c.id).label("followed_by_me"),
+        *profile_columns(bindparam("viewer_id", type_=users.c.id.type)),
     ).where(users.c.id == bindparam("user_id", type_=users.c.id.type))
 
 
