@@ -17,6 +17,7 @@ import weakref
 from flask import g, has_request_context, request
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event, exc
+from sqlalchemy.engine import make_url
 from sqlalchemy.pool import Pool
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -43,11 +44,13 @@ class Session(FlaskSession):
 
 
 def register_read_only_requests(app, db):
+    if make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() != "postgresql":
+        return  # SQLite runs in-process: BEGIN and ROLLBACK cost no round trip there
+
     @app.before_request
     def autocommit_reads():
         # A session already inside a transaction (a test holding the app context) keeps it.
-        if (request.method in READ_ONLY_METHODS and db.engine.dialect.name == "postgresql"
-                and not db.session().in_transaction()):
+        if request.method in READ_ONLY_METHODS and not db.session().in_transaction():
             g.autocommit_reads = True
 
     @app.teardown_request
