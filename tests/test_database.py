@@ -94,19 +94,25 @@ def test_a_pooled_connection_the_server_closed_is_replaced_at_checkout_without_a
 
 
 @pytest.mark.postgres
-def test_a_healthy_pooled_connection_is_reused_without_a_ping():
+def test_a_healthy_pooled_connection_is_not_taken_for_a_dead_one():
     engine = create_engine(db.engine.url, pool_size=1, max_overflow=0)
-    sent = []
-    event.listen(engine, "before_cursor_execute", lambda *args: sent.append(args[2]))
     try:
         pids = set()
         for _ in range(3):
             with engine.connect() as connection:
                 pids.add(connection.exec_driver_sql("SELECT pg_backend_pid()").scalar())
         assert len(pids) == 1
-        assert not engine.pool._pre_ping  # the check is app/database.py's, not a SELECT 1 per checkout
     finally:
         engine.dispose()
+
+
+def test_the_apps_engine_checks_out_pooled_connections_without_a_ping(app, monkeypatch):
+    pings = []
+    monkeypatch.setattr(type(db.engine.dialect), "do_ping", lambda self, connection: pings.append(connection) or True)
+    for _ in range(3):
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT 1").scalar() == 1
+    assert pings == []  # the liveness check is app/database.py's socket poll, not a SELECT 1 per checkout
 
 
 def test_the_tokens_user_built_from_a_row_can_be_changed_and_saved(client, make_user, auth_headers):
