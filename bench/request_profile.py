@@ -8,7 +8,7 @@ nothing but the app is measured (no HTTP, no gunicorn). Wall minus CPU is roughl
 PostgreSQL and Redis. `--sql` prints the statements one request sends; `--explain` also runs each of them ten
 times as a prepared statement (as psycopg does after five uses; PostgreSQL then settles on a generic plan or keeps
 planning every time) and prints the last execution times and `EXPLAIN (ANALYZE, BUFFERS)`; `--cprofile N` the
-N functions with the most cumulative time.
+N functions with the most cumulative time. SHOW_LOG=1 prints the app's log (the request lines included).
 """
 from __future__ import annotations
 
@@ -61,7 +61,8 @@ def main() -> None:
     from app import create_app
 
     app = create_app()
-    logging.getLogger().handlers[0].setStream(open(os.devnull, "w")) if not os.environ.get("SHOW_LOG") else None  # the request lines, as gunicorn would log them
+    if not os.environ.get("SHOW_LOG"):  # the request lines are formatted and written as under gunicorn, unread
+        logging.getLogger().handlers[0].setStream(open(os.devnull, "w"))
     with app.app_context():
         token = http_bench.access_token(http_bench.FEED_USER)
 
