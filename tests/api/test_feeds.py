@@ -14,16 +14,6 @@ def feeds(request):
     return f"/api/{request.param}/feed"
 
 
-@pytest.fixture
-def me(make_user):
-    return make_user()
-
-
-@pytest.fixture
-def headers(me, auth_headers):
-    return auth_headers(me)
-
-
 def test_following_feed_items_have_the_contract_shape(client, make_user, me, headers, feeds):
     friend = make_user()
     follow(me, friend)

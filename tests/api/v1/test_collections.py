@@ -8,16 +8,6 @@ from tests.factories import count_queries, make_artist, make_collection, make_so
 
 
 @pytest.fixture
-def me(make_user):
-    return make_user()
-
-
-@pytest.fixture
-def headers(me, auth_headers):
-    return auth_headers(me)
-
-
-@pytest.fixture
 def other(make_user):
     return make_user()
 

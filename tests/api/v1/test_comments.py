@@ -7,16 +7,6 @@ from tests.conftest import error_codes
 from tests.factories import make_comment, make_review
 
 
-@pytest.fixture
-def me(make_user):
-    return make_user()
-
-
-@pytest.fixture
-def headers(me, auth_headers):
-    return auth_headers(me)
-
-
 def count():
     return db.session.scalar(select(func.count()).select_from(Comment))
 

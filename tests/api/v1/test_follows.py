@@ -11,16 +11,6 @@ from tests.conftest import error_codes
 PROFILE_FIELDS = {"id", "username", "bio", "profile_picture_url", "followers_count", "following_count", "followed_by_me"}
 
 
-@pytest.fixture
-def me(make_user):
-    return make_user()
-
-
-@pytest.fixture
-def headers(me, auth_headers):
-    return auth_headers(me)
-
-
 def count(model):
     return db.session.scalar(select(func.count()).select_from(model))
 

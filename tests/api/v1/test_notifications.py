@@ -12,16 +12,6 @@ from tests.factories import make_review
 ITEM_FIELDS = {"id", "action", "actor", "notifiable_type", "notifiable_id", "read_at", "created_at"}
 
 
-@pytest.fixture
-def me(make_user):
-    return make_user()
-
-
-@pytest.fixture
-def headers(me, auth_headers):
-    return auth_headers(me)
-
-
 def notification(recipient, actor, minutes_ago, action="liked", read=False):
     row = notify(recipient.id, actor.id, action, "Review", 7)
     row.created_at = utcnow() - timedelta(minutes=minutes_ago)

@@ -7,16 +7,6 @@ from tests.conftest import error_codes
 from tests.factories import make_comment, make_like, make_review, make_song
 
 
-@pytest.fixture
-def me(make_user):
-    return make_user()
-
-
-@pytest.fixture
-def headers(me, auth_headers):
-    return auth_headers(me)
-
-
 def test_create_review_answers_201_with_the_review(client, me, headers):
     song = make_song()
     response = client.post("/api/v1/reviews", json={"song_id": song.id, "rating": 4, "review_text": "Good"},

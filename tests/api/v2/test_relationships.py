@@ -8,16 +8,6 @@ from app.models import MAX_ID, Activity, Follow, Notification
 from tests.conftest import error_codes
 
 
-@pytest.fixture
-def me(make_user):
-    return make_user()
-
-
-@pytest.fixture
-def headers(me, auth_headers):
-    return auth_headers(me)
-
-
 def count(model):
     return db.session.scalar(select(func.count()).select_from(model))
 
