@@ -1,8 +1,9 @@
 """All models, imported here so metadata (and Alembic) sees every table."""
 from sqlalchemy import DDL, event
 
+from app.clock import utcnow
 from app.extensions import db
-from app.models.base import MAX_ID, BigId, UTCDateTime, utcnow
+from app.models.base import MAX_ID, BigId, UTCDateTime
 from app.models.catalogue import Album, Artist, Song, SyncJob
 from app.models.collection import Collection, CollectionItem
 from app.models.engagement import Comment, Like, Review

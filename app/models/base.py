@@ -1,5 +1,5 @@
 """Column types shared by every model."""
-from datetime import datetime, timezone
+from datetime import timezone
 
 from sqlalchemy import BigInteger, DateTime, Integer
 from sqlalchemy.types import TypeDecorator
@@ -8,11 +8,6 @@ from sqlalchemy.types import TypeDecorator
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 MAX_ID = 2**63 - 1
-
-
-def utcnow() -> datetime:
-    """The one clock of the application: timezone-aware UTC."""
-    return datetime.now(timezone.utc)
 
 
 class UTCDateTime(TypeDecorator):

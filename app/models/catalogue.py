@@ -3,8 +3,9 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.clock import utcnow
 from app.extensions import db
-from app.models.base import BigId, UTCDateTime, utcnow
+from app.models.base import BigId, UTCDateTime
 
 
 class Artist(db.Model):

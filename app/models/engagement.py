@@ -3,8 +3,9 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.clock import utcnow
 from app.extensions import db
-from app.models.base import BigId, UTCDateTime, utcnow
+from app.models.base import BigId, UTCDateTime
 
 
 class Review(db.Model):

@@ -3,8 +3,9 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.clock import utcnow
 from app.extensions import db
-from app.models.base import BigId, UTCDateTime, utcnow
+from app.models.base import BigId, UTCDateTime
 
 
 class User(db.Model):
