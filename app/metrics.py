@@ -17,6 +17,7 @@ from prometheus_client.core import GaugeMetricFamily
 from redis.exceptions import RedisError
 
 from app.errors import NotFound, Unauthorized
+from app.queue import QUEUES, get_queue, redis_connection
 
 HTTP_REQUESTS = Counter(
     "listify_http_requests_total", "HTTP requests answered, by Flask endpoint, method and status.",
@@ -74,8 +75,6 @@ class RQCollector:
     """Queue depth and failed jobs per RQ queue, read from Redis at scrape time (nothing when REDIS_URL is unset)."""
 
     def collect(self):
-        from app.jobs import QUEUES, get_queue, redis_connection
-
         if redis_connection() is None:
             return
         depth = GaugeMetricFamily("listify_rq_queue_depth", "Jobs waiting in an RQ queue.", labels=["queue"])

@@ -14,7 +14,7 @@ from sqlalchemy import event
 
 from app import create_app
 from app.extensions import db, limiter
-from app.jobs import redis_connection
+from app.queue import get_queue, redis_connection
 from app.ratelimit import storage_uri
 from config import TestingConfig, database_url
 
@@ -164,8 +164,6 @@ def drain_jobs(app):
 
     def drain(queues=("ingest", "default")):
         from rq import SimpleWorker
-
-        from app.jobs import get_queue
 
         if redis_connection() is None:
             return

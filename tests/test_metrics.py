@@ -3,6 +3,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.metrics import DEEZER_QUOTA_PAUSES, DEEZER_REQUESTS
+from app.queue import get_queue
 from tests.conftest import error_codes
 
 TOKEN = "metrics-token-for-tests-0123456789"
@@ -121,8 +122,6 @@ def test_no_queue_metrics_without_redis(client, metrics_token, app):
 
 @pytest.mark.redis
 def test_queue_depth_is_read_from_redis(client, metrics_token, app):
-    from app.jobs import get_queue
-
     get_queue("default").enqueue(failing_job)
     get_queue("default").enqueue(failing_job)
     samples = scrape(client)
@@ -133,8 +132,6 @@ def test_queue_depth_is_read_from_redis(client, metrics_token, app):
 
 @pytest.mark.redis
 def test_failed_jobs_are_counted_per_queue(client, metrics_token, drain_jobs):
-    from app.jobs import get_queue
-
     get_queue("default").enqueue(failing_job)
     drain_jobs(queues=("default",))
     samples = scrape(client)

@@ -24,7 +24,8 @@ from redis.exceptions import LockError
 from redis.lock import Lock
 from rq.cron import CronJob, CronScheduler
 
-from app.jobs import QUEUES, cleanup
+from app.jobs import cleanup
+from app.queue import QUEUES
 
 log = logging.getLogger(__name__)
 

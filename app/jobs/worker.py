@@ -12,7 +12,7 @@ from rq.callbacks import execute_failure_callback
 from rq.exceptions import AbandonedJobError
 
 from app.extensions import db
-from app.jobs import get_queue, redis_connection
+from app.queue import get_queue, redis_connection
 
 log = logging.getLogger(__name__)
 

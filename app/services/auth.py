@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import InvalidInput, Unauthorized
 from app.extensions import db
-from app.jobs import enqueue
 from app.models import PasswordResetToken, User, utcnow
+from app.queue import enqueue
 from app.services import tokens
 from app.services.passwords import hash_password, needs_rehash, verify_password
 from app.services.users import get_profile, unique_violation
@@ -99,9 +99,7 @@ def request_password_reset(email: str) -> None:
         expires_at=utcnow() + timedelta(seconds=current_app.config["PASSWORD_RESET_TTL"]),
     ))
     db.session.commit()
-    from app.jobs.mail import send_password_reset_email
-
-    enqueue("default", send_password_reset_email, user.id, raw)
+    enqueue("default", "app.jobs.mail.send_password_reset_email", user.id, raw)
 
 
 def reset_password(raw_token: str, new_password: str) -> Session:

@@ -33,6 +33,7 @@ from app.models import (
     User,
     utcnow,
 )
+from app.queue import enqueue
 from app.services.media import get_storage
 from app.services.storage import new_key
 from app.services.users import get_profile
@@ -46,14 +47,11 @@ FAILED_MESSAGE = "The export could not be written. Please request a new one."
 
 def request_export(user: User) -> Export:
     """Record a queued export of the user's data and queue the job that writes it."""
-    from app.jobs import enqueue
-    from app.jobs.exports import run_export
-
     export = Export(id=uuid.uuid4().hex, user_id=user.id, status="queued", created_at=utcnow())
     db.session.add(export)
     db.session.commit()
     try:
-        enqueue("default", run_export, export.id, job_id=export.id)
+        enqueue("default", "app.jobs.exports.run_export", export.id, job_id=export.id)
     except Exception:
         # The queue is down: say so on the row too, rather than leaving it queued forever.
         _mark_failed(export, "The export could not be queued. Please try again later.")

@@ -5,7 +5,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
-from app.jobs import redis_connection
+from app.queue import redis_connection
 
 log = logging.getLogger(__name__)
 

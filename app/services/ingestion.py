@@ -16,8 +16,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.extensions import db
-from app.jobs import redis_connection
 from app.models import Album, Artist, Song, utcnow
+from app.queue import redis_connection
 from app.services.deezer import (
     AlbumRecord,
     ArtistRecord,

@@ -16,8 +16,8 @@ from sqlalchemy import update
 
 from app.errors import NotFound, ServiceUnavailable
 from app.extensions import db
-from app.jobs import enqueue
 from app.models import SyncJob, utcnow
+from app.queue import enqueue
 from app.services.deezer import DeezerClient, DeezerError, DeezerPermanentError, DeezerSource, TrackPage
 from app.services.ingestion import store_tracks
 
@@ -53,12 +53,11 @@ def create_sync_job(source: DeezerSource, limit: int, requested_by_id: int | Non
 
 def start_sync(source: DeezerSource, limit: int, requested_by_id: int | None) -> SyncJob:
     """Record a sync job and queue it on `ingest` (without Redis it runs right away, in this process)."""
-    from app.jobs.ingest import run_sync, sync_interrupted
-
     job = create_sync_job(source, limit, requested_by_id)
     job_id = job.id
     try:
-        enqueue("ingest", run_sync, job_id, job_id=job_id, retry=SYNC_RETRY, on_failure=sync_interrupted)
+        enqueue("ingest", "app.jobs.ingest.run_sync", job_id, job_id=job_id, retry=SYNC_RETRY,
+                on_failure="app.jobs.ingest.sync_interrupted")
     except RedisError as exc:
         # The row must not wait forever for a job that was never queued.
         db.session.rollback()

@@ -11,7 +11,7 @@ import pytest
 from rq.registry import ScheduledJobRegistry
 
 from app.extensions import db
-from app.jobs import get_queue, redis_connection
+from app.queue import get_queue, redis_connection
 from app.services import ingestion
 from app.services.deezer import DeezerClient
 from app.services.sync_jobs import SYNC_RETRY

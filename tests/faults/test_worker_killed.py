@@ -11,8 +11,8 @@ from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.jobs import get_queue, redis_connection
 from app.models import Song, SyncJob
+from app.queue import get_queue, redis_connection
 from tests.deploy.servers import wait_until
 from tests.faults.servers import children_of, is_running, kill, worker_env
 

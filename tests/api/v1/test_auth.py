@@ -376,7 +376,7 @@ def test_logout_denylists_the_access_token_until_it_expires(client):
 
 @pytest.mark.redis
 def test_revoked_token_stays_revoked_after_redis_loses_its_data(client):
-    from app.jobs import redis_connection
+    from app.queue import redis_connection
 
     session = register(client).get_json()
     client.delete("/api/v1/auth/logout", headers=bearer(session["access_token"]))
