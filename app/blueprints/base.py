@@ -1,6 +1,7 @@
 """The Blueprint every API module uses: flask-smorest's, with error responses documented in our shape."""
 from http import HTTPStatus
 
+from flask.views import MethodView
 from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import ValidationError
 from webargs.flaskparser import FlaskParser
@@ -72,20 +73,34 @@ class Blueprint(SmorestBlueprint):
         return lambda view: bad_json(parse(view))
 
     def add_url_rule(self, rule, endpoint=None, view_func=None, provide_automatic_options=None, **kwargs):
-        """A path id outside the 64-bit range matches no route (the `id` converter): every operation on
-        such a path can answer 404, whether or not its view ever looks a row up."""
-        super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **kwargs)
+        """Errors that every operation of a path can answer, documented on each of its operations: a 404
+        where the path has an id (one outside the 64-bit range matches no route, whether or not the view
+        ever looks a row up), a 429 where the blueprint is rate limited."""
+        shared = []
         if "<id:" in rule:
-            self._document_error(self._endpoints[-1], 404, "No such resource (or an id out of range).")
+            shared.append(self.alt_response(404, description="No such resource (or an id out of range)."))
         if self.rate_limited:
-            self._document_error(self._endpoints[-1], 429, "Rate limited: retry after `Retry-After` seconds.")
+            shared.append(self.alt_response(429, description="Rate limited: retry after `Retry-After` seconds."))
+        if shared and view_func is not None:
+            view_func = _with_decorators(view_func, shared)
+        super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **kwargs)
 
-    def _document_error(self, endpoint, status_code, description):
-        for method, doc in self._docs[endpoint].items():
-            if method == "parameters":
-                continue
-            responses = doc.setdefault("response", {}).setdefault("responses", {})
-            if status_code not in responses and str(status_code) not in responses:
-                # One dict per operation: flask-smorest consumes it (pops its content_type) when building the spec.
-                responses[status_code] = [{"schema": self._make_doc_response_schema(ErrorSchema()),
-                                           "description": description, "content_type": None}]
+
+def _with_decorators(view, decorators):
+    """The view function, or the MethodView's HTTP methods, wrapped in `decorators`.
+
+    They wrap the view's own decorators: flask-smorest merges the responses documented for one status
+    with the one nearest the view last, so an operation that documents the status itself keeps its own
+    description. A MethodView gets a subclass, so that the class itself stays as written (registered
+    on another rule, it documents only that rule's errors)."""
+
+    def decorate(function):
+        for decorator in decorators:
+            function = decorator(function)
+        return function
+
+    if isinstance(view, type) and issubclass(view, MethodView):
+        methods = {method.lower(): decorate(getattr(view, method.lower())) for method in view.methods}
+        names = {name: getattr(view, name) for name in ("__module__", "__qualname__", "__doc__")}
+        return type(view.__name__, (view,), {**names, **methods})
+    return decorate(view)
