@@ -1,6 +1,6 @@
 """Extension objects, created once and bound to the app in create_app. Imports nothing from app but the
 session class (app.database) and the JWT manager (app.jwt_manager), which import nothing from app either."""
-from apispec.ext.marshmallow import MarshmallowPlugin, OpenAPIConverter
+from apispec import BasePlugin
 from flask_cors import CORS
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -34,17 +34,12 @@ cors = CORS()
 limiter = Limiter(key_func=get_remote_address)
 
 
-class _Converter(OpenAPIConverter):
-    def schema2jsonschema(self, schema):
+class SchemaRulesPlugin(BasePlugin):
+    def schema_helper(self, name, definition, schema=None, **kwargs):
         """A schema's `Meta.json_schema` adds what fields alone cannot say (a rule across fields, such as
-        "exactly one of these"), so /openapi.json states the rules that its schema validators enforce."""
-        jsonschema = super().schema2jsonschema(schema)
-        jsonschema.update(getattr(getattr(schema, "Meta", None), "json_schema", {}))
-        return jsonschema
+        "exactly one of these"), so /openapi.json states the rules that its schema validators enforce.
+        (Runs after the marshmallow plugin, whose output it extends.)"""
+        return getattr(getattr(schema, "Meta", None), "json_schema", None)
 
 
-class _MarshmallowPlugin(MarshmallowPlugin):
-    Converter = _Converter
-
-
-api = Api(spec_kwargs={"marshmallow_plugin": _MarshmallowPlugin()})
+api = Api(spec_kwargs={"extra_plugins": [SchemaRulesPlugin()]})
