@@ -20,8 +20,12 @@ class JsonBoolean(fields.Boolean):
     """A boolean in a JSON body: `true` or `false` only. (marshmallow's Boolean also takes 0, 1, "yes",
     "on"..., the spellings a query string needs, which a JSON body never does.)"""
 
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
+    def __init__(self, **kwargs):
+        super().__init__(pre_load=self.refuse_other_types, **kwargs)
+
+    def refuse_other_types(self, value):
+        # A check on the raw value: 1 and 1.0 equal True, so a truthy set or a validator cannot tell them apart.
+        if value is not None and not isinstance(value, bool):
             raise self.make_error("invalid")
         return value
 
