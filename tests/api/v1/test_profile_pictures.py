@@ -205,9 +205,18 @@ def test_upload_requires_authentication(client, local_backend):
 
 
 def test_openapi_documents_the_multipart_upload(client):
-    operation = client.get("/openapi.json").get_json()["paths"][URL]["put"]
+    spec = client.get("/openapi.json").get_json()
+    operation = spec["paths"][URL]["put"]
+    assert operation["requestBody"]["required"] is True
     schema = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
-    assert "file" in schema.get("properties", {}) or "$ref" in schema
+    if "$ref" in schema:
+        prefix, name = schema["$ref"].rsplit("/", 1)
+        assert prefix == "#/components/schemas"
+        schema = spec["components"]["schemas"][name]
+    assert schema["type"] == "object"
+    assert schema["required"] == ["file"]
+    assert schema["properties"]["file"]["type"] == "string"
+    assert schema["properties"]["file"]["format"] == "binary"
     assert {"200", "401", "413", "415", "422"} <= set(operation["responses"])
 
 
