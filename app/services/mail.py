@@ -1,11 +1,31 @@
-"""Outgoing mail: SMTP when MAIL_SERVER is set, the log otherwise."""
+"""Outgoing mail: the messages Listify sends, over SMTP when MAIL_SERVER is set, to the log otherwise."""
 import logging
 import smtplib
 from email.message import EmailMessage
 
 from flask import current_app
 
+from app.extensions import db
+from app.models import User
+
 log = logging.getLogger(__name__)
+
+
+def send_password_reset(user_id: int, raw_token: str) -> None:
+    """Mail the user their reset token and link; an account deleted since the request gets nothing."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        return
+    link = current_app.config["PASSWORD_RESET_URL"].format(token=raw_token)
+    hours = current_app.config["PASSWORD_RESET_TTL"] // 3600
+    send_mail(
+        user.email,
+        "Reset your Listify password",
+        f"Hello {user.username},\n\n"
+        f"Someone asked to reset the password of your Listify account. If it was you, use this token\n"
+        f"within {hours} hours (it works once):\n\n{raw_token}\n\nor open {link}\n\n"
+        f"If it was not you, ignore this mail: your password is unchanged.\n",
+    )
 
 
 def send_mail(to: str, subject: str, body: str) -> None:
