@@ -1,0 +1,1 @@
+"""marshmallow request and response schemas, one module per area."""
