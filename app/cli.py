@@ -32,7 +32,11 @@ def create_user(email, username, password, admin):
     except AppError as error:
         raise click.ClickException(error.message) from None
     if admin:
-        session.user.is_admin = True
+        from sqlalchemy import update
+
+        from app.models import User
+
+        db.session.execute(update(User).where(User.id == session.user.id).values(is_admin=True))
         db.session.commit()
     click.echo(f"Created user {session.user.id} ({session.user.username}){' as admin' if admin else ''}.")
 

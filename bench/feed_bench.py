@@ -86,13 +86,21 @@ def depth_cursor(user_id: int, limit: int, depth: int) -> str:
     from sqlalchemy import text
 
     from app.extensions import db
-    from app.pagination import encode_cursor
+    from app.services.feed import FOLLOWING_KEYSET
 
     row = db.session.execute(text(
         "SELECT a.created_at, a.id FROM activities a JOIN follows f ON f.followed_id = a.actor_id"
         " WHERE f.follower_id = :user AND a.public ORDER BY a.created_at DESC, a.id DESC OFFSET :skip LIMIT 1"
     ), {"user": user_id, "skip": depth * limit - 1}).one()
-    return encode_cursor([row.created_at, row.id])
+    return FOLLOWING_KEYSET.encode([row.created_at, row.id])
+
+
+def feed_paging(limit: int, cursor: str | None):
+    """The feed's paging as its argument schema decodes a request's query string."""
+    from app.schemas.common import PageArgsSchema
+    from app.services.feed import FOLLOWING_KEYSET
+
+    return PageArgsSchema(FOLLOWING_KEYSET).load({"limit": limit, **({"cursor": cursor} if cursor else {})})
 
 
 def time_service(user_id: int, limit: int, cursor: str | None, runs: int) -> tuple[list[float], int]:
@@ -104,7 +112,7 @@ def time_service(user_id: int, limit: int, cursor: str | None, runs: int) -> tup
     for _ in range(runs):
         user = db.session.get(User, user_id)
         started = time.perf_counter()
-        page = following_feed(user, limit=limit, cursor=cursor)
+        page = following_feed(user, feed_paging(limit, cursor))
         timings.append((time.perf_counter() - started) * 1000)
         items = len(page.items)
         db.session.remove()
@@ -127,7 +135,7 @@ def page_statement(user_id: int, limit: int, cursor: str | None):
 
     event.listen(db.engine, "before_cursor_execute", capture)
     try:
-        following_feed(user, limit=limit, cursor=cursor)
+        following_feed(user, feed_paging(limit, cursor))
     finally:
         event.remove(db.engine, "before_cursor_execute", capture)
         db.session.remove()
@@ -184,7 +192,7 @@ def main() -> None:
             started = time.perf_counter()
             seed()
             print(f"  seeded and analysed in {time.perf_counter() - started:.1f} s")
-        from app.pagination import decode_cursor
+        from app.services.feed import FOLLOWING_KEYSET
 
         deep = depth_cursor(args.user, args.limit, args.depth)
         time_service(args.user, args.limit, None, 5)  # warm the caches and the connection pool
@@ -198,7 +206,7 @@ def main() -> None:
             print(f"\n--- EXPLAIN ANALYZE, service page query, {label} ---")
             print(explain(*page_statement(args.user, args.limit, cursor)))
         print(f"\n--- For contrast: the plain join (SQLite's path) at page {args.depth + 1} on PostgreSQL ---")
-        print(plain_join_explain(args.user, args.limit, decode_cursor(deep, 2)))
+        print(plain_join_explain(args.user, args.limit, FOLLOWING_KEYSET.decode(deep)))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 """Artists, albums and songs as the API shows them.
 
-A song has its artist through its album (`songs.artist_name` is kept for display): whoever dumps a
-SongSchema loads `Song.album` and `Album.artist` first (see `app.services.catalogue.SONG_LOAD`).
+A song has its artist through its album (`songs.artist_name` is kept for display); SongSchema dumps the one song row
+of app.services.catalogue (song_rows_select), wherever a song shows.
 """
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, pre_dump, validate
 
 from app.models import MAX_ID
 
@@ -25,23 +25,8 @@ class AlbumSummarySchema(Schema):
     release_date = fields.Date(allow_none=True, metadata={"description": "ISO date, or null when unknown."})
 
 
-class SongSchema(Schema):
-    id = fields.Integer()
-    title = fields.String()
-    duration_ms = fields.Integer(allow_none=True)
-    preview_url = fields.String(allow_none=True)
-    isrc = fields.String(allow_none=True)
-    explicit = fields.Boolean(allow_none=True)
-    deezer_id = fields.Integer(allow_none=True)
-    artist_name = fields.String()
-    artist = fields.Nested(ArtistSchema, attribute="album.artist")
-    album = fields.Nested(AlbumSummarySchema)
-
-
-def dump_song_row(row) -> dict:
-    """SongSchema's dump of a row of `app.services.catalogue.song_rows_statement`: the lean path of song lists, without
-    ORM objects or per-field marshmallow calls (tests/schemas/test_catalogue.py keeps it equal to the schema)."""
-    release_date = row.album_release_date
+def song_fields(row) -> dict:
+    """A song row (app.services.catalogue.song_rows_select) in SongSchema's nested shape, values as stored."""
     return {
         "id": row.id, "title": row.title, "duration_ms": row.duration_ms, "preview_url": row.preview_url,
         "isrc": row.isrc, "explicit": row.explicit, "deezer_id": row.deezer_id, "artist_name": row.artist_name,
@@ -51,10 +36,37 @@ def dump_song_row(row) -> dict:
         },
         "album": {
             "id": row.album_id, "title": row.album_title, "cover_url": row.album_cover_url,
-            "deezer_id": row.album_deezer_id,
-            "release_date": release_date.isoformat() if release_date is not None else None,
+            "deezer_id": row.album_deezer_id, "release_date": row.album_release_date,
         },
     }
+
+
+class SongSchema(Schema):
+    """A song, dumped from a song row."""
+
+    id = fields.Integer()
+    title = fields.String()
+    duration_ms = fields.Integer(allow_none=True)
+    preview_url = fields.String(allow_none=True)
+    isrc = fields.String(allow_none=True)
+    explicit = fields.Boolean(allow_none=True)
+    deezer_id = fields.Integer(allow_none=True)
+    artist_name = fields.String()
+    artist = fields.Nested(ArtistSchema)
+    album = fields.Nested(AlbumSummarySchema)
+
+    @pre_dump
+    def from_row(self, row, **kwargs):
+        return song_fields(row)
+
+
+def dump_song_row(row) -> dict:
+    """SongSchema's dump of a song row without per-field marshmallow calls: the lean path of song lists
+    (tests/schemas/test_catalogue.py keeps the two byte-for-byte equal)."""
+    song = song_fields(row)
+    release_date = song["album"]["release_date"]
+    song["album"]["release_date"] = release_date.isoformat() if release_date is not None else None
+    return song
 
 
 class AlbumSchema(AlbumSummarySchema):
@@ -62,7 +74,8 @@ class AlbumSchema(AlbumSummarySchema):
 
 
 class AlbumDetailSchema(AlbumSchema):
-    songs = fields.List(fields.Nested(SongSchema), metadata={"description": "In track order (disk, position)."})
+    songs = fields.List(fields.Nested(SongSchema), attribute="tracks",
+                        metadata={"description": "In track order (disk, position)."})
 
 
 class ArtistDetailSchema(ArtistSchema):

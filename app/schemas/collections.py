@@ -1,5 +1,5 @@
 """Collections: ordered, public or private lists of songs."""
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, pre_dump, validate
 
 from app.models import MAX_ID
 from app.schemas.catalogue import QueryId, SongSchema
@@ -38,12 +38,19 @@ class CollectionSchema(Schema):
 
 
 class CollectionEntrySchema(Schema):
+    """A song's place in a collection, dumped from a song row that carries its `position`."""
+
     position = fields.Integer()
     song = fields.Nested(SongSchema)
 
+    @pre_dump
+    def from_row(self, row, **kwargs):
+        return {"position": row.position, "song": row}
+
 
 class CollectionDetailSchema(CollectionSchema):
-    items = fields.List(fields.Nested(CollectionEntrySchema), metadata={"description": "In position order."})
+    items = fields.List(fields.Nested(CollectionEntrySchema), attribute="entries",
+                        metadata={"description": "In position order."})
 
 
 class ItemCreateSchema(Schema):

@@ -1,7 +1,8 @@
 """Schemas shared by every resource: errors, ids, paging."""
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from app.models import MAX_ID
+from app.pagination import InvalidCursor, Keyset, Paging
 
 
 class ErrorItemSchema(Schema):
@@ -36,12 +37,31 @@ def Id(**kwargs):
 
 
 class PageArgsSchema(Schema):
+    """The paging parameters of one list, decoded into an app.pagination.Paging: give the list's Keyset,
+    `PageArgsSchema(catalogue.SONG_KEYSET)`. A cursor that this list did not issue is a 422 naming `cursor`."""
+
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
     cursor = fields.String(metadata={"description": "Opaque cursor from the previous page's next_cursor."})
 
+    def __init__(self, keyset: Keyset, **kwargs):
+        super().__init__(**kwargs)
+        self.keyset = keyset
+
+    @post_load
+    def to_paging(self, data, **kwargs) -> Paging:
+        if data.get("cursor"):
+            try:
+                return Paging(data["limit"], after=self.keyset.decode(data["cursor"]))
+            except InvalidCursor:
+                raise ValidationError("Invalid cursor.", field_name="cursor") from None
+        if data.get("page"):
+            per = data.get("per") or data["limit"]
+            return Paging(per, offset=(data["page"] - 1) * per)
+        return Paging(data["limit"])
+
 
 class LegacyPageArgsSchema(PageArgsSchema):
-    """v1 lists also take the legacy offset parameters."""
+    """v1 lists also take the legacy offset parameters (with `page`, `per` replaces `limit`; a cursor wins)."""
 
     page = fields.Integer(validate=validate.Range(min=1, max=100000), metadata={"description": "Legacy: page number."})
     per = fields.Integer(validate=validate.Range(min=1, max=100), metadata={"description": "Legacy: page size."})

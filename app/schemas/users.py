@@ -9,7 +9,7 @@ USERNAME = validate.Regexp(
 
 
 class UserSummarySchema(Schema):
-    """The actor of an activity or notification."""
+    """The actor of an activity or notification, the author of a comment."""
 
     id = fields.Integer()
     username = fields.String()
@@ -24,8 +24,8 @@ class PublicProfileSchema(UserSummarySchema):
 
 
 def dump_public_profile_row(row) -> dict:
-    """PublicProfileSchema's dump of `app.services.users.public_profile_row` (tests/schemas/test_users.py keeps
-    the two equal)."""
+    """PublicProfileSchema's dump of a profile row (app.services.users.profiles_select) without per-field marshmallow
+    calls: the lean path of GET /api/v1/users/{id} (tests/schemas/test_users.py keeps the two byte-for-byte equal)."""
     return {
         "id": row.id, "username": row.username, "profile_picture_url": profile_picture_url(row), "bio": row.bio,
         "followers_count": row.followers_count, "following_count": row.following_count,

@@ -2,8 +2,9 @@
 
 Each activity and notification points at the record that caused it through a foreign key
 with ON DELETE CASCADE (see app/models/social.py), so deleting that record removes them.
-A new action type is: a constant here, a column on Activity if its source is a new table,
-and a target serializer in the feed service.
+A new action type is: a constant here (and a column on Activity if its source is a new table), then in
+app.services.feed its LEFT JOINs and columns (target_joins) and its summary (TARGET_SUMMARIES). Feeds and exports
+read targets only through those two.
 """
 from sqlalchemy import update
 

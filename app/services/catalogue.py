@@ -1,7 +1,8 @@
 """The music catalogue: browsing songs, artists and albums.
 
-Lists are keyset-paginated on id, newest first (highest id first). Every song is loaded with its album
-and the album's artist in the same query (SONG_LOAD), so a page costs a fixed number of statements.
+A song is read one way wherever it shows (lists, one song, an album's tracks, a collection's items): as a flat row
+of `song_rows_select` (the song joined to its album and the album's artist), which SongSchema and its lean dump
+(app.schemas.catalogue.dump_song_row) turn into the API's shape. Lists are keyset-paginated on id, newest first.
 """
 from functools import cache
 
@@ -11,10 +12,32 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.errors import NotFound
 from app.extensions import db
 from app.models import Album, Artist, Song
-from app.pagination import Page, decode_cursor, keyset_page, literal_limit, paginate
+from app.pagination import Keyset, Page, Paging, keyset_statement, paginate
 
-# What SongSchema reads beyond the song's own columns.
-SONG_LOAD = joinedload(Song.album).joinedload(Album.artist)
+SONG_KEYSET = Keyset("songs", (int,))
+ARTIST_KEYSET = Keyset("artists", (int,))
+
+_songs, _albums, _artists = Song.__table__, Album.__table__, Artist.__table__
+
+# Everything SongSchema shows, flat (app.schemas.catalogue.song_fields gives it its nested shape).
+SONG_COLUMNS = (
+    _songs.c.id, _songs.c.title, _songs.c.duration_ms, _songs.c.preview_url, _songs.c.isrc, _songs.c.explicit,
+    _songs.c.deezer_id, _songs.c.artist_name,
+    _artists.c.id.label("artist_id"), _artists.c.name.label("artist_name_"),
+    _artists.c.deezer_id.label("artist_deezer_id"), _artists.c.picture_url.label("artist_picture_url"),
+    _albums.c.id.label("album_id"), _albums.c.title.label("album_title"),
+    _albums.c.cover_url.label("album_cover_url"), _albums.c.deezer_id.label("album_deezer_id"),
+    _albums.c.release_date.label("album_release_date"),
+)
+# An album's tracks: disk, then position (unknown last on PostgreSQL, first on SQLite), then id.
+TRACK_ORDER = (_songs.c.disk_number, _songs.c.track_position, _songs.c.id)
+
+
+def song_rows_select(*extra_columns):
+    """SELECT the song columns (plus `extra_columns`) from songs joined to their album and its artist."""
+    return select(*SONG_COLUMNS, *extra_columns).select_from(
+        _songs.join(_albums, _albums.c.id == _songs.c.album_id).join(_artists, _artists.c.id == _albums.c.artist_id)
+    )
 
 
 def like_contains(text: str) -> str:
@@ -28,96 +51,67 @@ def _matches(column, pattern):
     return func.lower(column).like(pattern, escape="\\")
 
 
-def _contains(column, text: str):
-    return _matches(column, like_contains(text.lower()))
-
-
-def _song_filters(pattern=None, artist_id=None, album_id=None) -> list:
-    """The song list's filters; each argument is a value or a bound parameter, None for no such filter.
-    `pattern` is a LIKE pattern of lower-cased text (like_contains) matched against the title or the artist."""
-    songs, albums = Song.__table__, Album.__table__
+@cache
+def _songs_statement(search: bool, by_artist: bool, by_album: bool, mode: str):
+    """The songs list for one combination of filters and page mode; parameters :pattern (a LIKE pattern of the
+    lower-cased text), :artist_id, :album_id and the page's own (keyset_statement)."""
     filters = []
-    if pattern is not None:
-        filters.append(or_(_matches(songs.c.title, pattern), _matches(songs.c.artist_name, pattern)))
-    if album_id is not None:
-        filters.append(songs.c.album_id == album_id)
-    if artist_id is not None:
-        filters.append(songs.c.album_id.in_(select(albums.c.id).where(albums.c.artist_id == artist_id)))
-    return filters
+    if search:
+        pattern = bindparam("pattern", type_=String)
+        filters.append(or_(_matches(_songs.c.title, pattern), _matches(_songs.c.artist_name, pattern)))
+    if by_album:
+        filters.append(_songs.c.album_id == bindparam("album_id", type_=_songs.c.album_id.type))
+    if by_artist:
+        artist_albums = select(_albums.c.id).where(
+            _albums.c.artist_id == bindparam("artist_id", type_=_albums.c.artist_id.type)
+        )
+        filters.append(_songs.c.album_id.in_(artist_albums))
+    return keyset_statement(song_rows_select().where(*filters), [_songs.c.id], mode)
 
 
-def songs_query(*, q: str | None = None, artist_id: int | None = None, album_id: int | None = None):
-    """Songs filtered by a search text (title or artist name), artist and album, with what SongSchema reads."""
-    pattern = like_contains(q.lower()) if q else None
-    return select(Song).options(SONG_LOAD).where(*_song_filters(pattern, artist_id, album_id))
-
-
-def list_songs(
-    *, q: str | None = None, artist_id: int | None = None, album_id: int | None = None,
-    limit: int, cursor: str | None = None, page: int | None = None, per: int | None = None,
-) -> Page:
-    """Songs, newest first."""
-    stmt = songs_query(q=q, artist_id=artist_id, album_id=album_id)
-    return paginate(
-        stmt, key_columns=[Song.id], key=lambda song: (song.id,), limit=limit, cursor=cursor, page=page, per=per,
-    )
-
-
-def list_song_rows(
-    *, q: str | None = None, artist_id: int | None = None, album_id: int | None = None,
-    limit: int, cursor: str | None = None,
-) -> Page:
-    """Songs, newest first, as flat rows (no ORM objects) from one statement built once per combination of
-    filters (song_rows_statement): the same page as list_songs, for app.schemas.catalogue.dump_song_row."""
-    params = {"page_limit": limit + 1}
-    if q:
-        params["pattern"] = like_contains(q.lower())
-    if artist_id is not None:
-        params["artist_id"] = artist_id
-    if album_id is not None:
-        params["album_id"] = album_id
-    if cursor:
-        (params["after_id"],) = decode_cursor(cursor, 1)
-    statement = song_rows_statement(bool(q), artist_id is not None, album_id is not None, bool(cursor))
-    return keyset_page(db.session.execute(statement, params).all(), limit, key=lambda row: (row.id,))
+def list_songs(paging: Paging, *, q: str | None = None, artist_id: int | None = None,
+               album_id: int | None = None) -> Page:
+    """Songs, newest first, filtered by a search text (title or artist name), artist and album: song rows."""
+    params = {"pattern": like_contains(q.lower()) if q else None, "artist_id": artist_id, "album_id": album_id}
+    statement = _songs_statement(bool(q), artist_id is not None, album_id is not None, paging.mode)
+    return paginate(statement, paging, SONG_KEYSET, key=lambda row: (row.id,),
+                    params={name: value for name, value in params.items() if value is not None})
 
 
 @cache
-def song_rows_statement(search: bool, by_artist: bool, by_album: bool, after: bool):
-    """Everything SongSchema shows, flat, with the filters list_songs applies, as bound parameters: :pattern (a
-    LIKE pattern of the lower-cased text), :artist_id, :album_id, :after_id (the cursor) and :page_limit."""
-    songs, albums, artists = Song.__table__, Album.__table__, Artist.__table__
-    statement = select(
-        songs.c.id, songs.c.title, songs.c.duration_ms, songs.c.preview_url, songs.c.isrc, songs.c.explicit,
-        songs.c.deezer_id, songs.c.artist_name,
-        artists.c.id.label("artist_id"), artists.c.name.label("artist_name_"),
-        artists.c.deezer_id.label("artist_deezer_id"), artists.c.picture_url.label("artist_picture_url"),
-        albums.c.id.label("album_id"), albums.c.title.label("album_title"), albums.c.cover_url.label("album_cover_url"),
-        albums.c.deezer_id.label("album_deezer_id"), albums.c.release_date.label("album_release_date"),
-    ).select_from(songs.join(albums, albums.c.id == songs.c.album_id).join(artists, artists.c.id == albums.c.artist_id))
-    statement = statement.where(*_song_filters(
-        bindparam("pattern", type_=String) if search else None,
-        bindparam("artist_id", type_=albums.c.artist_id.type) if by_artist else None,
-        bindparam("album_id", type_=songs.c.album_id.type) if by_album else None,
-    ))
-    if after:
-        statement = statement.where(songs.c.id < bindparam("after_id", type_=songs.c.id.type))
-    return statement.order_by(songs.c.id.desc()).limit(literal_limit())
+def _song_statement():
+    return song_rows_select().where(_songs.c.id == bindparam("song_id", type_=_songs.c.id.type))
 
 
-def get_song(song_id: int) -> Song:
-    song = db.session.scalar(select(Song).options(SONG_LOAD).where(Song.id == song_id))
+def get_song(song_id: int):
+    """One song row."""
+    song = db.session.execute(_song_statement(), {"song_id": song_id}).first()
     if song is None:
         raise NotFound("No such song.")
     return song
 
 
-def list_artists(*, q: str | None = None, limit: int, cursor: str | None = None) -> Page:
-    """Artists, newest first, optionally those whose name contains `q`."""
+@cache
+def _tracks_statement():
+    return (
+        song_rows_select().where(_songs.c.album_id == bindparam("album_id", type_=_songs.c.album_id.type))
+        .order_by(*TRACK_ORDER)
+    )
+
+
+@cache
+def _artists_statement(search: bool, mode: str):
     stmt = select(Artist)
-    if q:
-        stmt = stmt.where(_contains(Artist.name, q))
-    return paginate(stmt, key_columns=[Artist.id], key=lambda artist: (artist.id,), limit=limit, cursor=cursor)
+    if search:
+        stmt = stmt.where(_matches(Artist.name, bindparam("pattern", type_=String)))
+    return keyset_statement(stmt, [Artist.id], mode)
+
+
+def list_artists(paging: Paging, *, q: str | None = None) -> Page:
+    """Artists, newest first, optionally those whose name contains `q`."""
+    params = {"pattern": like_contains(q.lower())} if q else {}
+    return paginate(_artists_statement(bool(q), paging.mode), paging, ARTIST_KEYSET,
+                    key=lambda artist: (artist.id,), params=params, scalars=True)
 
 
 def get_artist(artist_id: int) -> Artist:
@@ -128,12 +122,9 @@ def get_artist(artist_id: int) -> Artist:
 
 
 def get_album(album_id: int) -> Album:
-    """An album with its artist and its songs in track order (each song with its album and artist)."""
-    album = db.session.scalar(
-        select(Album)
-        .options(joinedload(Album.artist), selectinload(Album.songs).options(SONG_LOAD))
-        .where(Album.id == album_id)
-    )
+    """An album with its artist, and its tracks (song rows, in track order) as `tracks`."""
+    album = db.session.scalar(select(Album).options(joinedload(Album.artist)).where(Album.id == album_id))
     if album is None:
         raise NotFound("No such album.")
+    album.tracks = db.session.execute(_tracks_statement(), {"album_id": album_id}).all()
     return album

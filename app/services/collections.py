@@ -6,17 +6,21 @@ database's write lock before positions are read (SQLite runs one writer at a tim
 then shifted with single UPDATE statements, so concurrent adds and moves stay consistent.
 """
 from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from app.errors import Conflict, Forbidden, NotFound
 from app.extensions import db
 from app.models import Collection, CollectionItem, Song, User, utcnow
-from app.pagination import Page, paginate
+from app.pagination import Keyset, Page, Paging, keyset_statement, paginate
 from app.services import activities
-from app.services.catalogue import SONG_LOAD
+from app.services.catalogue import song_rows_select
+from app.services.users import ensure_user_exists
+
+COLLECTIONS_KEYSET = Keyset("collections", (datetime, int))
 
 
 @dataclass
@@ -53,33 +57,51 @@ def create_collection(actor: User, title: str, description: str = "", public: bo
     return get_collection(collection.id, actor.id)
 
 
-def list_collections(viewer_id: int, user_id: int | None = None, *, limit: int, cursor=None, page=None, per=None) -> Page:
-    """Your collections (private ones too), or another user's public ones; newest first."""
-    stmt = select(Collection, _item_count().label("item_count"))
-    if user_id is None or user_id == viewer_id:
-        stmt = stmt.where(Collection.user_id == viewer_id)
-    else:
-        if db.session.get(User, user_id) is None:
-            raise NotFound("No such user.", field="user_id")
-        stmt = stmt.where(Collection.user_id == user_id, Collection.public.is_(True))
-    result = paginate(
-        stmt, key_columns=[Collection.created_at, Collection.id], key=lambda row: (row[0].created_at, row[0].id),
-        limit=limit, cursor=cursor, page=page, per=per, execute=lambda s: db.session.execute(s).all(),
+@cache
+def _collections_statement(only_public: bool, mode: str):
+    stmt = select(Collection, _item_count().label("item_count")).where(
+        Collection.user_id == bindparam("user_id", type_=Collection.user_id.type)
     )
+    if only_public:
+        stmt = stmt.where(Collection.public.is_(True))
+    return keyset_statement(stmt, [Collection.created_at, Collection.id], mode)
+
+
+def list_collections(viewer_id: int, paging: Paging, user_id: int | None = None) -> Page:
+    """Your collections (private ones too), or another user's public ones; newest first."""
+    theirs = user_id is not None and user_id != viewer_id
+    if theirs:
+        ensure_user_exists(user_id, field="user_id")
+    result = paginate(_collections_statement(theirs, paging.mode), paging, COLLECTIONS_KEYSET,
+                      key=lambda row: (row.Collection.created_at, row.Collection.id),
+                      params={"user_id": user_id if theirs else viewer_id})
     result.items = _with_counts(result.items)
     return result
 
 
+@cache
+def _items_statement():
+    """A collection's entries: song rows with their position, in position order."""
+    items = CollectionItem.__table__
+    return (
+        song_rows_select(items.c.position.label("position"))
+        .join(items, items.c.song_id == Song.__table__.c.id)
+        .where(items.c.collection_id == bindparam("collection_id", type_=items.c.collection_id.type))
+        .order_by(items.c.position)
+    )
+
+
 def get_collection(collection_id: int, viewer_id: int) -> Collection:
-    """A collection with its items in position order; someone else's private collection does not exist."""
+    """A collection with its entries (`entries`: song rows with `position`) in position order; someone else's
+    private collection does not exist."""
     row = db.session.execute(
-        select(Collection, _item_count().label("item_count"))
-        .options(selectinload(Collection.items).options(selectinload(CollectionItem.song).options(SONG_LOAD)))
-        .where(Collection.id == collection_id)
+        select(Collection, _item_count().label("item_count")).where(Collection.id == collection_id)
     ).first()
-    if row is None or not _visible(row[0], viewer_id):
+    if row is None or not _visible(row.Collection, viewer_id):
         raise NotFound("No such collection.")
-    return _with_counts([row])[0]
+    collection = _with_counts([row])[0]
+    collection.entries = db.session.execute(_items_statement(), {"collection_id": collection_id}).all()
+    return collection
 
 
 def _owned(actor: User, collection_id: int, *, lock: bool = False) -> Collection:

@@ -3,7 +3,10 @@
 Reviews and likes are unique per user and target; the database enforces it: a second review is a
 Conflict caught from the unique constraint, a second like is an insert that does nothing.
 """
-from sqlalchemy import delete, exists, func, select
+from datetime import datetime
+from functools import cache
+
+from sqlalchemy import bindparam, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -11,37 +14,38 @@ from app.errors import Conflict, Forbidden, NotFound
 from app.extensions import db
 from app.models import Comment, Like, Review, Song, User
 from app.models.base import insert_or_ignore
-from app.pagination import Page, paginate
+from app.pagination import Keyset, Page, Paging, keyset_statement, paginate
 from app.services import activities
-from app.services.users import profile_columns, with_profile
+from app.services.users import profiles_by_id
 
 REVIEW = "Review"
 SONG = "Song"
+
+SONG_REVIEWS_KEYSET = Keyset("song_reviews", (datetime, int))
+COMMENTS_KEYSET = Keyset("comments", (datetime, int))
 
 
 # ---------------------------------------------------------------------------
 # Reviews
 
 
-def _review_columns(viewer_id: int):
-    """The author's profile and the review's counts as columns: one query for a whole page of reviews."""
+@cache
+def _reviews_select():
+    """Reviews with their counts and whether :viewer_id liked each (authors come from profiles_by_id)."""
+    viewer_id = bindparam("viewer_id", type_=User.id.type)
     like_count = select(func.count()).where(Like.review_id == Review.id).scalar_subquery()
     comment_count = select(func.count()).where(Comment.review_id == Review.id).scalar_subquery()
     liked_by_me = exists().where(Like.review_id == Review.id, Like.user_id == viewer_id)
-    return (
-        Review, User, *profile_columns(viewer_id),
-        like_count.label("like_count"), comment_count.label("comment_count"), liked_by_me.label("liked_by_me"),
+    return select(
+        Review, like_count.label("like_count"), comment_count.label("comment_count"), liked_by_me.label("liked_by_me")
     )
 
 
-def _reviews_query(viewer_id: int):
-    return select(*_review_columns(viewer_id)).join(User, User.id == Review.user_id)
-
-
-def _with_counts(rows) -> list[Review]:
+def _with_counts_and_authors(rows, viewer_id: int) -> list[Review]:
+    authors = profiles_by_id({row.Review.user_id for row in rows}, viewer_id)
     reviews = []
-    for review, user, followers, following, followed_by_me, like_count, comment_count, liked_by_me in rows:
-        review.author = with_profile([(user, followers, following, followed_by_me)])[0]
+    for review, like_count, comment_count, liked_by_me in rows:
+        review.author = authors[review.user_id]
         review.like_count = like_count
         review.comment_count = comment_count
         review.liked_by_me = bool(liked_by_me)
@@ -49,23 +53,32 @@ def _with_counts(rows) -> list[Review]:
     return reviews
 
 
+@cache
+def _review_statement():
+    return _reviews_select().where(Review.id == bindparam("review_id", type_=Review.id.type))
+
+
 def get_review(review_id: int, viewer_id: int) -> Review:
-    rows = db.session.execute(_reviews_query(viewer_id).where(Review.id == review_id)).all()
+    rows = db.session.execute(_review_statement(), {"review_id": review_id, "viewer_id": viewer_id}).all()
     if not rows:
         raise NotFound("No such review.")
-    return _with_counts(rows)[0]
+    return _with_counts_and_authors(rows, viewer_id)[0]
 
 
-def list_song_reviews(song_id: int, viewer_id: int, *, limit: int, cursor=None, page=None, per=None) -> Page:
+@cache
+def _song_reviews_statement(mode: str):
+    stmt = _reviews_select().where(Review.song_id == bindparam("song_id", type_=Review.song_id.type))
+    return keyset_statement(stmt, [Review.created_at, Review.id], mode)
+
+
+def list_song_reviews(song_id: int, viewer_id: int, paging: Paging) -> Page:
     """A song's reviews, newest first."""
     if db.session.get(Song, song_id) is None:
         raise NotFound("No such song.")
-    result = paginate(
-        _reviews_query(viewer_id).where(Review.song_id == song_id),
-        key_columns=[Review.created_at, Review.id], key=lambda row: (row[0].created_at, row[0].id),
-        limit=limit, cursor=cursor, page=page, per=per, execute=lambda s: db.session.execute(s).all(),
-    )
-    result.items = _with_counts(result.items)
+    result = paginate(_song_reviews_statement(paging.mode), paging, SONG_REVIEWS_KEYSET,
+                      key=lambda row: (row.Review.created_at, row.Review.id),
+                      params={"song_id": song_id, "viewer_id": viewer_id})
+    result.items = _with_counts_and_authors(result.items, viewer_id)
     return result
 
 
@@ -168,14 +181,21 @@ def _review_or_404(review_id: int, field: str | None = None) -> Review:
     return review
 
 
-def list_comments(review_id: int, *, limit: int, cursor=None, page=None, per=None) -> Page:
+@cache
+def _comments_statement(mode: str):
+    stmt = (
+        select(Comment).options(joinedload(Comment.user))
+        .where(Comment.review_id == bindparam("review_id", type_=Comment.review_id.type))
+    )
+    return keyset_statement(stmt, [Comment.created_at, Comment.id], mode, descending=False)
+
+
+def list_comments(review_id: int, paging: Paging) -> Page:
     """A review's comments, oldest first."""
     _review_or_404(review_id)
-    return paginate(
-        select(Comment).options(joinedload(Comment.user)).where(Comment.review_id == review_id),
-        key_columns=[Comment.created_at, Comment.id], key=lambda c: (c.created_at, c.id),
-        limit=limit, cursor=cursor, descending=False, page=page, per=per,
-    )
+    return paginate(_comments_statement(paging.mode), paging, COMMENTS_KEYSET,
+                    key=lambda comment: (comment.created_at, comment.id), params={"review_id": review_id},
+                    scalars=True)
 
 
 def add_comment(actor: User, review_id: int, text: str, *, field: str | None = None) -> Comment:

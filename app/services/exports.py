@@ -12,11 +12,11 @@ import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import BinaryIO
 
 from flask import current_app
-from sqlalchemy import select
-from sqlalchemy.orm import aliased
+from sqlalchemy import bindparam, select
 
 from app.errors import NotFound
 from app.extensions import db
@@ -34,6 +34,7 @@ from app.models import (
     utcnow,
 )
 from app.queue import enqueue
+from app.services.feed import activity_rows, target_of
 from app.services.media import get_storage
 from app.services.storage import new_key
 from app.services.users import get_profile
@@ -149,9 +150,9 @@ def _write_array(out: BinaryIO, name: str, items: Iterable[dict]) -> None:
     out.write(b"]")
 
 
-def _rows(stmt, batch_size: int) -> Iterator:
+def _rows(stmt, batch_size: int, params: dict | None = None) -> Iterator:
     # yield_per: rows come in batches (a server-side cursor on PostgreSQL), never all at once.
-    yield from db.session.execute(stmt.execution_options(yield_per=batch_size))
+    yield from db.session.execute(stmt.execution_options(yield_per=batch_size), params)
 
 
 def _profile(user_id: int) -> dict:
@@ -163,41 +164,23 @@ def _profile(user_id: int) -> dict:
     }
 
 
-def _activities(user_id: int, batch_size: int) -> Iterator[dict]:
-    follow, review, like, comment = aliased(Follow), aliased(Review), aliased(Like), aliased(Comment)
-    stmt = (
-        select(
-            Activity.id, Activity.action_type, Activity.public, Activity.created_at, Activity.collection_id,
-            follow.followed_id, review.song_id.label("reviewed_song_id"), like.likeable_type,
-            like.review_id.label("liked_review_id"), like.song_id.label("liked_song_id"),
-            comment.review_id.label("commented_review_id"),
-        )
-        .outerjoin(follow, follow.id == Activity.follow_id)
-        .outerjoin(review, review.id == Activity.review_id)
-        .outerjoin(like, like.id == Activity.like_id)
-        .outerjoin(comment, comment.id == Activity.comment_id)
-        .where(Activity.actor_id == user_id)
-        .order_by(Activity.id)
+@cache
+def _activities_statement():
+    # The feeds' one listing of activities (actor and target joined), here all of one actor's, in id order.
+    activities = Activity.__table__
+    mine = select(activities.c.id, activities.c.created_at).where(
+        activities.c.actor_id == bindparam("user_id", type_=activities.c.actor_id.type)
     )
-    for row in _rows(stmt, batch_size):
+    return activity_rows(mine, newest_first=False)
+
+
+def _activities(user_id: int, batch_size: int) -> Iterator[dict]:
+    for row in _rows(_activities_statement(), batch_size, {"user_id": user_id}):
+        target = target_of(row)
         yield {
             "id": row.id, "action_type": row.action_type, "public": row.public, "created_at": row.created_at,
-            "target": _activity_target(row),
+            "target": target and {"type": target["type"], "id": target["id"]},
         }
-
-
-def _activity_target(row) -> dict | None:
-    if row.followed_id is not None:
-        return {"type": "User", "id": row.followed_id}
-    if row.reviewed_song_id is not None:
-        return {"type": "Song", "id": row.reviewed_song_id}
-    if row.likeable_type is not None:
-        return {"type": row.likeable_type, "id": row.liked_review_id or row.liked_song_id}
-    if row.commented_review_id is not None:
-        return {"type": "Review", "id": row.commented_review_id}
-    if row.collection_id is not None:
-        return {"type": "Collection", "id": row.collection_id}
-    return None
 
 
 def _reviews(user_id: int, batch_size: int) -> Iterator[dict]:

@@ -1,22 +1,33 @@
 """Reading your notifications and marking them read (they are written by app.services.activities.notify)."""
-from sqlalchemy import func, select, update
+from datetime import datetime
+from functools import cache
+
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import selectinload
 
 from app.errors import NotFound
 from app.extensions import db
 from app.models import Notification, User, utcnow
-from app.pagination import Page, paginate
+from app.pagination import Keyset, Page, Paging, keyset_statement, paginate
+
+NOTIFICATIONS_KEYSET = Keyset("notifications", (datetime, int))
 
 
-def list_notifications(user: User, *, unread: bool = False, limit: int, cursor=None, page=None, per=None) -> Page:
-    """Your notifications, newest first (only unread ones if `unread`); the page carries `unread_count`."""
-    stmt = select(Notification).options(selectinload(Notification.actor)).where(Notification.recipient_id == user.id)
-    if unread:
-        stmt = stmt.where(Notification.read_at.is_(None))
-    result = paginate(
-        stmt, key_columns=[Notification.created_at, Notification.id], key=lambda n: (n.created_at, n.id),
-        limit=limit, cursor=cursor, page=page, per=per,
+@cache
+def _notifications_statement(only_unread: bool, mode: str):
+    stmt = (
+        select(Notification).options(selectinload(Notification.actor))
+        .where(Notification.recipient_id == bindparam("user_id", type_=Notification.recipient_id.type))
     )
+    if only_unread:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    return keyset_statement(stmt, [Notification.created_at, Notification.id], mode)
+
+
+def list_notifications(user, paging: Paging, *, unread: bool = False) -> Page:
+    """Your notifications, newest first (only unread ones if `unread`); the page carries `unread_count`."""
+    result = paginate(_notifications_statement(unread, paging.mode), paging, NOTIFICATIONS_KEYSET,
+                      key=lambda n: (n.created_at, n.id), params={"user_id": user.id}, scalars=True)
     result.unread_count = unread_count(user.id)
     return result
 

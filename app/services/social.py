@@ -1,17 +1,22 @@
 """The social graph: following and unfollowing people, and listing followers and followees."""
-from sqlalchemy import delete, select
-from sqlalchemy.orm import aliased
+from datetime import datetime
+from functools import cache
+
+from sqlalchemy import bindparam, delete
 
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.models import Follow, User
 from app.models.base import insert_or_ignore
-from app.pagination import Page, paginate
+from app.pagination import Keyset, Page, Paging, keyset_statement, paginate
 from app.services.activities import FOLLOWED, notify, record_activity
-from app.services.users import get_profile, profile_columns, with_profile
+from app.services.users import ensure_user_exists, get_profile, profiles_select
+
+FOLLOWERS_KEYSET = Keyset("followers", (datetime, int))
+FOLLOWING_KEYSET = Keyset("following", (datetime, int))
 
 
-def follow(follower: User, followed_id: int) -> tuple[User, bool]:
+def follow(follower, followed_id: int) -> tuple:
     """Follow a user; following again changes nothing. Returns the followed profile and whether a follow was made.
 
     The row is inserted-or-ignored against the unique (follower_id, followed_id), so two racing
@@ -19,8 +24,7 @@ def follow(follower: User, followed_id: int) -> tuple[User, bool]:
     """
     if followed_id == follower.id:
         raise InvalidInput("You cannot follow yourself.")
-    if db.session.get(User, followed_id) is None:
-        raise NotFound("No such user.")
+    ensure_user_exists(followed_id)
     follow_id = insert_or_ignore(Follow, {"follower_id": follower.id, "followed_id": followed_id})
     created = follow_id is not None
     if created:
@@ -30,7 +34,7 @@ def follow(follower: User, followed_id: int) -> tuple[User, bool]:
     return get_profile(followed_id, follower.id), created
 
 
-def unfollow(follower: User, followed_id: int) -> None:
+def unfollow(follower, followed_id: int) -> None:
     """Stop following a user; the follow's activity and notification go with it (ON DELETE CASCADE)."""
     result = db.session.execute(
         delete(Follow).where(Follow.follower_id == follower.id, Follow.followed_id == followed_id)
@@ -41,29 +45,31 @@ def unfollow(follower: User, followed_id: int) -> None:
     db.session.commit()
 
 
-def followers(user_id: int, viewer_id: int | None, **paging) -> Page:
-    """The people who follow `user_id`, most recent follow first."""
-    return _follow_list(user_id, viewer_id, "follower_id", "followed_id", **paging)
+def followers(user_id: int, viewer_id: int, paging: Paging) -> Page:
+    """The profiles of the people who follow `user_id`, most recent follow first."""
+    return _follow_list(user_id, viewer_id, paging, "follower_id", FOLLOWERS_KEYSET)
 
 
-def following(user_id: int, viewer_id: int | None, **paging) -> Page:
-    """The people `user_id` follows, most recent follow first."""
-    return _follow_list(user_id, viewer_id, "followed_id", "follower_id", **paging)
+def following(user_id: int, viewer_id: int, paging: Paging) -> Page:
+    """The profiles of the people `user_id` follows, most recent follow first."""
+    return _follow_list(user_id, viewer_id, paging, "followed_id", FOLLOWING_KEYSET)
 
 
-def _follow_list(user_id, viewer_id, listed, owner, *, limit, cursor=None, page=None, per=None) -> Page:
-    if db.session.get(User, user_id) is None:
-        raise NotFound("No such user.")
-    # Aliased, so the count subqueries of profile_columns do not correlate to the listing's own follows.
-    edge = aliased(Follow)
+@cache
+def _follow_list_statement(listed: str, mode: str):
+    # Aliased, so the count subqueries of profiles_select do not correlate to the listing's own follows.
+    users, edge = User.__table__, Follow.__table__.alias("edge")
+    owner = "followed_id" if listed == "follower_id" else "follower_id"
     stmt = (
-        select(User, *profile_columns(viewer_id), edge.created_at, edge.id)
-        .join(edge, getattr(edge, listed) == User.id)
-        .where(getattr(edge, owner) == user_id)
+        profiles_select(edge.c.created_at.label("followed_at"), edge.c.id.label("follow_id"))
+        .join(edge, edge.c[listed] == users.c.id)
+        .where(edge.c[owner] == bindparam("user_id", type_=users.c.id.type))
     )
-    result = paginate(
-        stmt, key_columns=[edge.created_at, edge.id], key=lambda row: (row[4], row[5]),
-        limit=limit, cursor=cursor, page=page, per=per, execute=lambda s: db.session.execute(s).all(),
-    )
-    result.items = with_profile(row[:4] for row in result.items)
-    return result
+    return keyset_statement(stmt, [edge.c.created_at, edge.c.id], mode)
+
+
+def _follow_list(user_id, viewer_id, paging, listed, keyset) -> Page:
+    ensure_user_exists(user_id)
+    return paginate(_follow_list_statement(listed, paging.mode), paging, keyset,
+                    key=lambda row: (row.followed_at, row.follow_id),
+                    params={"user_id": user_id, "viewer_id": viewer_id})

@@ -1,13 +1,27 @@
-"""Profiles: reading them with their counts, updating your own, searching by username prefix."""
+"""Profiles: reading them with their counts, updating your own, searching by username prefix.
+
+A profile is read one way wherever it shows (your own, someone's public profile, search, follow lists, review
+authors, exports, follow lists): as a row of `profiles_select`, the user's columns with followers_count, following_count and
+followed_by_me for the viewer `:viewer_id`. PublicProfileSchema and MeSchema dump such rows.
+"""
 from functools import cache
 
-from sqlalchemy import bindparam, exists, func, literal, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, Forbidden, NotFound
 from app.extensions import db
 from app.models import Follow, User
-from app.pagination import Page, paginate
+from app.pagination import Keyset, Page, Paging, keyset_statement, paginate
+
+USER_SEARCH_KEYSET = Keyset("users", (str, int))
+
+# Table columns, not ORM attributes: profile statements are Core statements, their rows plain rows.
+_users, _follows = User.__table__, Follow.__table__
+_PROFILE_FIELDS = (
+    _users.c.id, _users.c.username, _users.c.email, _users.c.bio, _users.c.profile_picture_key, _users.c.is_admin,
+    _users.c.created_at,
+)
 
 
 def unique_violation(error: IntegrityError) -> Conflict:
@@ -24,82 +38,76 @@ def like_prefix(text: str) -> str:
     return escaped + "%"
 
 
-def profile_columns(viewer_id):
-    """Counts and followed_by_me as correlated subqueries: one query for a whole page of users.
-    `viewer_id`: a user id, a bound parameter, or None (no viewer: followed_by_me is false)."""
-    # Table columns, not ORM attributes: the lean profile statement stays a Core statement.
-    users, follows = User.__table__, Follow.__table__
-    followers = select(func.count()).where(follows.c.followed_id == users.c.id).scalar_subquery()
-    following = select(func.count()).where(follows.c.follower_id == users.c.id).scalar_subquery()
-    if viewer_id is None:
-        followed_by_me = literal(False)
-    else:
-        followed_by_me = exists().where(follows.c.follower_id == viewer_id, follows.c.followed_id == users.c.id)
-    return (
-        followers.label("followers_count"),
-        following.label("following_count"),
-        followed_by_me.label("followed_by_me"),
+def profiles_select(*extra_columns):
+    """SELECT profiles (the users table's rows) with their counts and whether :viewer_id follows each: correlated
+    subqueries, so a whole page of profiles is one statement."""
+    viewer_id = bindparam("viewer_id", type_=_users.c.id.type)
+    followers = select(func.count()).where(_follows.c.followed_id == _users.c.id).scalar_subquery()
+    following = select(func.count()).where(_follows.c.follower_id == _users.c.id).scalar_subquery()
+    followed_by_me = exists().where(_follows.c.follower_id == viewer_id, _follows.c.followed_id == _users.c.id)
+    return select(
+        *_PROFILE_FIELDS, followers.label("followers_count"), following.label("following_count"),
+        followed_by_me.label("followed_by_me"), *extra_columns,
     )
 
 
-def with_profile(rows) -> list[User]:
-    """Attach the counts of `profile_columns` to each user object, for the schemas to dump."""
-    users = []
-    for user, followers_count, following_count, followed_by_me in rows:
-        user.followers_count = followers_count
-        user.following_count = following_count
-        user.followed_by_me = bool(followed_by_me)
-        users.append(user)
-    return users
+@cache
+def _profile_statement():
+    return profiles_select().where(_users.c.id == bindparam("user_id", type_=_users.c.id.type))
 
 
-def get_profile(user_id: int, viewer_id: int | None = None) -> User:
-    rows = db.session.execute(select(User, *profile_columns(viewer_id)).where(User.id == user_id)).all()
-    if not rows:
-        raise NotFound("No such user.")
-    return with_profile(rows)[0]
-
-
-def public_profile_row(user_id: int, viewer_id: int):
-    """What PublicProfileSchema shows of a user, as one row (no ORM object): the lean path of GET /users/{id}."""
-    row = db.session.execute(_public_profile_statement(), {"user_id": user_id, "viewer_id": viewer_id}).first()
+def get_profile(user_id: int, viewer_id: int):
+    """One profile row, as `viewer_id` sees it."""
+    row = db.session.execute(_profile_statement(), {"user_id": user_id, "viewer_id": viewer_id}).first()
     if row is None:
         raise NotFound("No such user.")
     return row
 
 
 @cache
-def _public_profile_statement():
-    """Built once; the request only binds the two ids."""
-    users = User.__table__
-    return select(
-        users.c.id, users.c.username, users.c.profile_picture_key, users.c.bio,
-        *profile_columns(bindparam("viewer_id", type_=users.c.id.type)),
-    ).where(users.c.id == bindparam("user_id", type_=users.c.id.type))
+def _profiles_by_id_statement():
+    return profiles_select().where(_users.c.id.in_(bindparam("user_ids", expanding=True)))
 
 
-def search(prefix: str | None, viewer_id: int | None, *, limit: int, cursor=None, page=None, per=None) -> Page:
-    """Users whose username starts with `prefix` (case-insensitive), alphabetically."""
-    username_key = func.lower(User.username)
-    stmt = select(User, *profile_columns(viewer_id))
+def profiles_by_id(user_ids, viewer_id: int) -> dict:
+    """The profile rows of `user_ids` (those that exist), by id: one statement."""
+    if not user_ids:
+        return {}
+    rows = db.session.execute(_profiles_by_id_statement(), {"user_ids": sorted(set(user_ids)), "viewer_id": viewer_id})
+    return {row.id: row for row in rows}
+
+
+def ensure_user_exists(user_id: int, *, field: str | None = None) -> None:
+    if not db.session.scalar(select(exists().where(_users.c.id == user_id))):
+        raise NotFound("No such user.", field=field)
+
+
+@cache
+def _search_statement(by_prefix: bool, mode: str):
+    username_key = func.lower(_users.c.username)
+    stmt = profiles_select(username_key.label("username_key"))
+    if by_prefix:
+        stmt = stmt.where(username_key.like(bindparam("pattern"), escape="\\"))
+    return keyset_statement(stmt, [username_key, _users.c.id], mode, descending=False)
+
+
+def search(prefix: str | None, viewer_id: int, paging: Paging) -> Page:
+    """Profiles whose username starts with `prefix` (case-insensitive), alphabetically."""
+    params = {"viewer_id": viewer_id}
     if prefix:
-        stmt = stmt.where(username_key.like(like_prefix(prefix.lower()), escape="\\"))
-    result = paginate(
-        stmt, key_columns=[username_key, User.id], key=lambda row: (row[0].username.lower(), row[0].id),
-        limit=limit, cursor=cursor, descending=False, page=page, per=per,
-        execute=lambda s: db.session.execute(s).all(),
-    )
-    result.items = with_profile(result.items)
-    return result
+        params["pattern"] = like_prefix(prefix.lower())
+    return paginate(_search_statement(bool(prefix), paging.mode), paging, USER_SEARCH_KEYSET,
+                    key=lambda row: (row.username_key, row.id), params=params)
 
 
-def update_profile(actor: User, user_id: int, changes: dict) -> User:
-    """Update username and bio; only for yourself."""
+def update_profile(actor, user_id: int, changes: dict):
+    """Update username and bio; only for yourself. Returns the profile row."""
     if actor.id != user_id:
         raise Forbidden("You can only change your own profile.")
+    user = db.session.get(User, actor.id)
     for name in ("username", "bio"):
         if name in changes:
-            setattr(actor, name, changes[name])
+            setattr(user, name, changes[name])
     try:
         db.session.commit()
     except IntegrityError as error:
@@ -108,8 +116,8 @@ def update_profile(actor: User, user_id: int, changes: dict) -> User:
     return get_profile(actor.id, actor.id)
 
 
-def profile_picture_url(user: User) -> str | None:
-    """A time-limited URL of the user's picture, or None."""
+def profile_picture_url(user) -> str | None:
+    """A time-limited URL of the user's picture, or None; `user` is anything with `profile_picture_key`."""
     if not user.profile_picture_key:
         return None
     from flask import current_app

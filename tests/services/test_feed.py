@@ -3,12 +3,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete
 
-from app.errors import InvalidInput
 from app.extensions import db
 from app.models import Follow, Song, utcnow
 from app.services import feed
 from app.services.activities import record_activity
 from tests.factories import count_queries, make_collection, make_comment, make_like, make_review, make_song
+from tests.paging import paging, walk
 
 T0 = utcnow() - timedelta(days=1)
 
@@ -35,6 +35,14 @@ def ids(page):
     return [a.id for a in page.items]
 
 
+def following(me, limit=20, cursor=None, **legacy):
+    return feed.following_feed(me, paging(feed.FOLLOWING_KEYSET, limit, cursor, **legacy))
+
+
+def explore(me, limit=20, cursor=None, **legacy):
+    return feed.explore_feed(me, paging(feed.EXPLORE_KEYSET, limit, cursor, **legacy))
+
+
 def test_following_feed_lists_followees_public_activities_newest_first(make_user):
     me, friend, stranger = make_user(), make_user(), make_user()
     follow(me, friend)
@@ -42,7 +50,7 @@ def test_following_feed_lists_followees_public_activities_newest_first(make_user
     newer = collection_activity(friend, 2)
     collection_activity(stranger, 3)
     collection_activity(me, 4)
-    assert ids(feed.following_feed(me, limit=10)) == [newer.id, older.id]
+    assert ids(following(me, limit=10)) == [newer.id, older.id]
 
 
 def test_private_collection_activity_is_hidden_from_both_feeds(make_user):
@@ -50,8 +58,8 @@ def test_private_collection_activity_is_hidden_from_both_feeds(make_user):
     follow(me, friend)
     shown = collection_activity(friend, 1)
     collection_activity(friend, 2, public=False)
-    assert ids(feed.following_feed(me, limit=10)) == [shown.id]
-    assert ids(feed.explore_feed(me, limit=10)) == [shown.id]
+    assert ids(following(me, limit=10)) == [shown.id]
+    assert ids(explore(me, limit=10)) == [shown.id]
 
 
 def test_explore_feed_excludes_your_own_activities(make_user):
@@ -59,11 +67,11 @@ def test_explore_feed_excludes_your_own_activities(make_user):
     mine = collection_activity(me, 3)
     a = collection_activity(other, 1)
     b = collection_activity(third, 2)
-    assert ids(feed.explore_feed(me, limit=10)) == [b.id, a.id]
-    assert mine.id in ids(feed.explore_feed(other, limit=10))
+    assert ids(explore(me, limit=10)) == [b.id, a.id]
+    assert mine.id in ids(explore(other, limit=10))
 
 
-@pytest.mark.parametrize("listing", [feed.following_feed, feed.explore_feed])
+@pytest.mark.parametrize("listing", [following, explore])
 def test_feed_pages_are_stable_while_activities_arrive(make_user, listing):
     me, friend = make_user(), make_user()
     follow(me, friend)
@@ -83,7 +91,14 @@ def test_legacy_offset_paging_of_following_feed(make_user):
     me, friend = make_user(), make_user()
     follow(me, friend)
     rows = [collection_activity(friend, minute).id for minute in range(5)]
-    assert ids(feed.following_feed(me, limit=20, page=2, per=2)) == [rows[2], rows[1]]
+    assert ids(following(me, limit=20, page=2, per=2)) == [rows[2], rows[1]]
+    assert ids(following(me, limit=2, page=3)) == [rows[0]]
+
+
+def test_legacy_offset_paging_of_explore_feed(make_user):
+    me, other = make_user(), make_user()
+    rows = [collection_activity(other, minute).id for minute in range(5)]
+    assert ids(explore(me, page=2, per=2)) == [rows[2], rows[1]]
 
 
 def test_following_feed_picks_newest_across_many_followees(make_user):
@@ -94,19 +109,8 @@ def test_following_feed_picks_newest_across_many_followees(make_user):
     expected = []
     for minute in range(9):
         expected.append(collection_activity(friends[minute % 3], minute).id)
-    pages, cursor = [], None
-    while True:
-        page = feed.following_feed(me, limit=2, cursor=cursor)
-        pages += ids(page)
-        cursor = page.next_cursor
-        if cursor is None:
-            break
-    assert pages == list(reversed(expected))
-
-
-def test_bad_cursor_is_invalid_input(make_user):
-    with pytest.raises(InvalidInput):
-        feed.following_feed(make_user(), limit=5, cursor="forged")
+    items = walk(lambda page: feed.following_feed(me, page), feed.FOLLOWING_KEYSET, limit=2)
+    assert [item.id for item in items] == list(reversed(expected))
 
 
 def test_every_action_type_has_its_target_summary(make_user):
@@ -124,7 +128,7 @@ def test_every_action_type_has_its_target_summary(make_user):
     activity(friend, "liked", 4, like_id=make_like(friend, song=song).id)
     activity(friend, "commented", 5, comment_id=make_comment(friend, review).id)
     activity(friend, "created_collection", 6, collection_id=collection.id)
-    page = feed.following_feed(me, limit=10)
+    page = following(me, limit=10)
     assert [(a.action_type, a.target) for a in reversed(page.items)] == [
         ("followed", {"type": "User", "id": author.id, "username": author.username}),
         ("reviewed", {"type": "Song", "id": song.id, "title": "Around the World", "artist_name": "Daft Punk"}),
@@ -144,7 +148,7 @@ def test_deleted_target_leaves_no_feed_item(make_user):
     kept = collection_activity(friend, 2)
     db.session.execute(delete(Song).where(Song.id == song.id))
     db.session.commit()
-    assert ids(feed.following_feed(me, limit=10)) == [kept.id]
+    assert ids(following(me, limit=10)) == [kept.id]
 
 
 def test_unfollowed_users_activities_leave_the_following_feed(make_user):
@@ -153,7 +157,7 @@ def test_unfollowed_users_activities_leave_the_following_feed(make_user):
     collection_activity(friend, 1)
     db.session.execute(delete(Follow).where(Follow.follower_id == me.id))
     db.session.commit()
-    assert feed.following_feed(me, limit=10).items == []
+    assert following(me, limit=10).items == []
 
 
 def seed_every_type(me, make_user, copies):
@@ -175,39 +179,42 @@ def seed_every_type(me, make_user, copies):
         collection_activity(friend, n)
 
 
-@pytest.mark.parametrize("listing", [feed.following_feed, feed.explore_feed])
-def test_feed_page_query_count_does_not_grow_with_page_size(make_user, listing):
+@pytest.mark.parametrize("listing", [following, explore])
+def test_a_feed_page_is_one_statement_whatever_its_size(make_user, listing):
     me = make_user()
     seed_every_type(me, make_user, copies=5)
     db.session.refresh(me)
-    counts = {}
     for limit in (6, 24):  # of 30: neither is the feed's last page
         with count_queries() as counter:
             page = listing(me, limit=limit)
-        assert len(page.items) == limit
-        counts[limit] = counter.count
-    # The page, its actors, and the targets of every action type on the page.
-    assert counts[6] == counts[24] == 3
+        assert len(page.items) == limit and all(item.target for item in page.items)
+        assert counter.count == 1
 
 
-def test_lean_following_feed_page_is_one_statement_whatever_its_size(make_user):
+def test_the_last_following_page_costs_at_most_two_statements(make_user):
     me = make_user()
     seed_every_type(me, make_user, copies=5)
     db.session.refresh(me)
-    for limit in (6, 24):  # of 30: neither is the feed's last page
-        with count_queries() as counter:
-            page = feed.following_feed_rows(me, limit=limit)
-        assert len(page.items) == limit and all(item.target for item in page.items)
-        assert counter.count == 1
-    with count_queries() as counter:  # the last page: on PostgreSQL the short scan is checked by the exact plan
-        page = feed.following_feed_rows(me, limit=30)
+    with count_queries() as counter:  # on PostgreSQL the short scan is checked by the exact plan
+        page = following(me, limit=30)
     assert len(page.items) == 30 and page.next_cursor is None and counter.count <= 2
 
 
-@pytest.mark.parametrize("listing", [feed.following_feed, feed.following_feed_rows])
+@pytest.mark.parametrize("listing", [following, explore])
 def test_an_empty_cursor_is_the_first_page(make_user, listing):
     me = make_user()
     seed_every_type(me, make_user, copies=1)
 
-    assert [item.id for item in listing(me, limit=3, cursor="").items] == [
-        item.id for item in listing(me, limit=3).items]
+    assert ids(listing(me, limit=3, cursor="")) == ids(listing(me, limit=3))
+
+
+@pytest.mark.parametrize("listing", [following, explore])
+def test_legacy_pages_are_the_cursor_pages(make_user, listing):
+    me = make_user()
+    seed_every_type(me, make_user, copies=2)
+    by_cursor, cursor = [], None
+    for _ in range(3):
+        page = listing(me, limit=4, cursor=cursor)
+        by_cursor.append(ids(page))
+        cursor = page.next_cursor
+    assert [ids(listing(me, page=number, per=4)) for number in (1, 2, 3)] == by_cursor

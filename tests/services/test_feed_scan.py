@@ -3,20 +3,15 @@ import pytest
 
 from app.extensions import db
 from app.services import feed
+from tests.paging import walk
 from tests.services.test_feed import collection_activity, follow
 
 pytestmark = pytest.mark.postgres
 
 
-def walk(listing, me, limit):
-    """Every item id, page after page."""
-    ids, cursor = [], None
-    while True:
-        page = listing(me, limit=limit, cursor=cursor)
-        ids += [item.id for item in page.items]
-        if not page.next_cursor:
-            return ids
-        cursor = page.next_cursor
+def following_ids(me, limit):
+    """Every item id of the following feed, page after page."""
+    return [item.id for item in walk(lambda page: feed.following_feed(me, page), feed.FOLLOWING_KEYSET, limit)]
 
 
 @pytest.fixture
@@ -31,16 +26,14 @@ def quiet_followee_among_busy_strangers(make_user):
     return me, list(reversed(old))
 
 
-@pytest.mark.parametrize("listing", [feed.following_feed, feed.following_feed_rows])
-def test_exhausted_scan_budget_falls_back_to_the_exact_page(monkeypatch, quiet_followee_among_busy_strangers, listing):
+def test_exhausted_scan_budget_falls_back_to_the_exact_page(monkeypatch, quiet_followee_among_busy_strangers):
     me, expected = quiet_followee_among_busy_strangers
     monkeypatch.setattr(feed, "SCAN_ROWS_PER_ITEM", 2)
 
-    assert walk(listing, me, limit=2) == expected
+    assert following_ids(me, limit=2) == expected
 
 
-@pytest.mark.parametrize("listing", [feed.following_feed, feed.following_feed_rows])
-def test_scan_and_fallback_pages_match_across_budgets(monkeypatch, make_user, listing):
+def test_scan_and_fallback_pages_match_across_budgets(monkeypatch, make_user):
     me = make_user()
     friends = [make_user() for _ in range(3)]
     stranger = make_user()
@@ -52,6 +45,6 @@ def test_scan_and_fallback_pages_match_across_budgets(monkeypatch, make_user, li
     pages = {}
     for budget in (1, 3, 100):
         monkeypatch.setattr(feed, "SCAN_ROWS_PER_ITEM", budget)
-        pages[budget] = walk(listing, me, limit=3)
+        pages[budget] = following_ids(me, limit=3)
 
     assert len(pages[100]) == 10 and pages[1] == pages[3] == pages[100]

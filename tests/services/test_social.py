@@ -8,6 +8,7 @@ from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.models import Activity, Follow, Notification, User, utcnow
 from app.services import social
+from tests.paging import paging
 
 
 def count(model):
@@ -113,7 +114,7 @@ def test_followers_are_listed_newest_follow_first_with_profile_fields(make_user)
     for n, fan in enumerate(fans):
         add_follow(fan, star, start + timedelta(minutes=n))
     add_follow(viewer, fans[0], start)
-    page = social.followers(star.id, viewer.id, limit=10)
+    page = social.followers(star.id, viewer.id, paging(social.FOLLOWERS_KEYSET, 10))
     assert [u.id for u in page.items] == [fans[2].id, fans[1].id, fans[0].id]
     assert [(u.following_count, u.followers_count, u.followed_by_me) for u in page.items] == [
         (1, 0, False), (1, 0, False), (1, 1, True),
@@ -127,10 +128,10 @@ def test_following_lists_followees_newest_follow_first(make_user):
     start = utcnow() - timedelta(hours=1)
     for n, star in enumerate(stars):
         add_follow(fan, star, start + timedelta(minutes=n))
-    page = social.following(fan.id, fan.id, limit=2)
+    page = social.following(fan.id, fan.id, paging(social.FOLLOWING_KEYSET, 2))
     assert [u.id for u in page.items] == [stars[2].id, stars[1].id]
     assert all(u.followed_by_me for u in page.items)
-    rest = social.following(fan.id, fan.id, limit=2, cursor=page.next_cursor)
+    rest = social.following(fan.id, fan.id, paging(social.FOLLOWING_KEYSET, 2, page.next_cursor))
     assert [u.id for u in rest.items] == [stars[0].id]
     assert rest.next_cursor is None
 
@@ -138,4 +139,4 @@ def test_following_lists_followees_newest_follow_first(make_user):
 @pytest.mark.parametrize("listing", [social.followers, social.following])
 def test_lists_of_unknown_user_are_not_found(listing):
     with pytest.raises(NotFound):
-        listing(999_999, None, limit=10)
+        listing(999_999, 1, paging(social.FOLLOWERS_KEYSET))

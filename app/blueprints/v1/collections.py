@@ -27,12 +27,12 @@ NOT_VISIBLE = "No such collection (someone else's private collection is not foun
 class Collections(MethodView):
     @auth_required(blp)
     @blp.arguments(CollectionListArgsSchema, location="query")
-    @blp.arguments(LegacyPageArgsSchema, location="query")
+    @blp.arguments(LegacyPageArgsSchema(collections.COLLECTIONS_KEYSET), location="query")
     @blp.response(200, page_of(CollectionSchema))
     @blp.alt_response(404, description="No such user (`user_id`).")
     def get(self, args, paging):
         """Your collections, private ones included, newest first; with `user_id`, that user's public ones."""
-        return collections.list_collections(current_user.id, args.get("user_id"), **paging)
+        return collections.list_collections(current_user.id, paging, args.get("user_id"))
 
     @auth_required(blp)
     @blp.arguments(CollectionCreateSchema)

@@ -13,12 +13,12 @@ blp = Blueprint("v1_comments", __name__, url_prefix="/api/v1", description="Comm
 @blp.route("/reviews/<id:review_id>/comments")
 class ReviewComments(MethodView):
     @auth_required(blp)
-    @blp.arguments(LegacyPageArgsSchema, location="query")
+    @blp.arguments(LegacyPageArgsSchema(engagement.COMMENTS_KEYSET), location="query")
     @blp.response(200, page_of(CommentSchema))
     @blp.alt_response(404, description="No such review.")
     def get(self, paging, review_id):
         """A review's comments, oldest first."""
-        return engagement.list_comments(review_id, **paging)
+        return engagement.list_comments(review_id, paging)
 
     @auth_required(blp)
     @blp.arguments(CommentTextSchema)

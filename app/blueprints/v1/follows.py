@@ -33,20 +33,20 @@ class Follow(MethodView):
 @blp.route("/<id:user_id>/followers")
 class Followers(MethodView):
     @auth_required(blp)
-    @blp.arguments(LegacyPageArgsSchema, location="query")
+    @blp.arguments(LegacyPageArgsSchema(social.FOLLOWERS_KEYSET), location="query")
     @blp.response(200, page_of(PublicProfileSchema))
     @blp.alt_response(404, description="No such user.")
     def get(self, paging, user_id):
         """The people following a user, most recent follow first."""
-        return social.followers(user_id, current_user.id, **paging)
+        return social.followers(user_id, current_user.id, paging)
 
 
 @blp.route("/<id:user_id>/following")
 class Following(MethodView):
     @auth_required(blp)
-    @blp.arguments(LegacyPageArgsSchema, location="query")
+    @blp.arguments(LegacyPageArgsSchema(social.FOLLOWING_KEYSET), location="query")
     @blp.response(200, page_of(PublicProfileSchema))
     @blp.alt_response(404, description="No such user.")
     def get(self, paging, user_id):
         """The people a user follows, most recent follow first."""
-        return social.following(user_id, current_user.id, **paging)
+        return social.following(user_id, current_user.id, paging)

@@ -3,7 +3,8 @@ from flask.views import MethodView
 
 from app.blueprints.base import Blueprint
 from app.blueprints.security import auth_required, current_user
-from app.schemas.feed import NotificationArgsSchema, NotificationPageSchema, NotificationSchema
+from app.schemas.common import LegacyPageArgsSchema
+from app.schemas.feed import NotificationFilterSchema, NotificationPageSchema, NotificationSchema
 from app.services import notifications
 
 blp = Blueprint(
@@ -14,11 +15,12 @@ blp = Blueprint(
 @blp.route("")
 class Notifications(MethodView):
     @auth_required(blp)
-    @blp.arguments(NotificationArgsSchema, location="query")
+    @blp.arguments(NotificationFilterSchema, location="query")
+    @blp.arguments(LegacyPageArgsSchema(notifications.NOTIFICATIONS_KEYSET), location="query")
     @blp.response(200, NotificationPageSchema)
-    def get(self, args):
+    def get(self, filters, paging):
         """Your notifications, newest first; `unread=true` lists only unread ones. `unread_count` counts all unread."""
-        return notifications.list_notifications(current_user, **args)
+        return notifications.list_notifications(current_user, paging, **filters)
 
 
 @blp.route("/<id:notification_id>/read", methods=["PATCH"])

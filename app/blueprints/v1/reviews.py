@@ -13,13 +13,13 @@ blp = Blueprint("v1_reviews", __name__, url_prefix="/api/v1", description="Rate 
 @blp.route("/songs/<id:song_id>/reviews")
 class SongReviews(MethodView):
     @auth_required(blp)
-    @blp.arguments(LegacyPageArgsSchema, location="query")
+    @blp.arguments(LegacyPageArgsSchema(engagement.SONG_REVIEWS_KEYSET), location="query")
     @blp.response(200, page_of(ReviewSchema))
     @blp.alt_response(404, description="No such song.")
     def get(self, paging, song_id):
         """A song's reviews, newest first, each with its author's public profile, like and comment counts,
         and whether you liked it."""
-        return engagement.list_song_reviews(song_id, current_user.id, **paging)
+        return engagement.list_song_reviews(song_id, current_user.id, paging)
 
 
 @blp.route("/reviews")

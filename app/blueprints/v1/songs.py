@@ -3,8 +3,9 @@ from flask.views import MethodView
 
 from app.blueprints.base import Blueprint
 from app.blueprints.security import auth_required
-from app.schemas.catalogue import SongFilterSchema, SongSchema
+from app.schemas.catalogue import SongFilterSchema, SongSchema, dump_song_row
 from app.schemas.common import LegacyPageArgsSchema, page_of
+from app.schemas.lean import page_response
 from app.services import catalogue
 
 blp = Blueprint("v1_songs", __name__, url_prefix="/api/v1/songs", description="Browse and search songs.")
@@ -14,7 +15,7 @@ blp = Blueprint("v1_songs", __name__, url_prefix="/api/v1/songs", description="B
 class Songs(MethodView):
     @auth_required(blp)
     @blp.arguments(SongFilterSchema, location="query")
-    @blp.arguments(LegacyPageArgsSchema, location="query")
+    @blp.arguments(LegacyPageArgsSchema(catalogue.SONG_KEYSET), location="query")
     @blp.response(200, page_of(SongSchema))
     def get(self, filters, paging):
         """Songs, newest first (highest id first), each with its artist and album.
@@ -22,7 +23,7 @@ class Songs(MethodView):
         `q` matches a case-insensitive substring of the title or of the artist's name; `artist_id` and
         `album_id` narrow the list. Pages with `limit`/`cursor`, or the legacy `page`/`per`.
         """
-        return catalogue.list_songs(**filters, **paging)
+        return page_response(catalogue.list_songs(paging, **filters), dump_song_row)
 
 
 @blp.route("/<id:song_id>")

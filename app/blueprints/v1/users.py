@@ -38,11 +38,11 @@ class Me(MethodView):
 class UserSearch(MethodView):
     @auth_required(blp)
     @blp.arguments(UserSearchArgsSchema, location="query")
-    @blp.arguments(LegacyPageArgsSchema, location="query")
+    @blp.arguments(LegacyPageArgsSchema(users.USER_SEARCH_KEYSET), location="query")
     @blp.response(200, page_of(PublicProfileSchema))
     def get(self, search, paging):
         """Public profiles whose username starts with `q` (case-insensitive), alphabetically."""
-        return users.search(search.get("q"), current_user.id, **paging)
+        return users.search(search.get("q"), current_user.id, paging)
 
 
 @blp.route("/<id:user_id>")
@@ -52,7 +52,7 @@ class UserProfile(MethodView):
     @blp.alt_response(404, description="No such user.")
     def get(self, user_id):
         """A public profile, with counts and whether you follow this user."""
-        return item_response(users.public_profile_row(user_id, current_user.id), dump_public_profile_row)
+        return item_response(users.get_profile(user_id, current_user.id), dump_public_profile_row)
 
     @auth_required(blp)
     @blp.arguments(UserUpdateSchema)

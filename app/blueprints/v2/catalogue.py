@@ -23,7 +23,7 @@ blp = Blueprint("v2_catalogue", __name__, url_prefix="/api/v2", description="Bro
 class Songs(MethodView):
     @auth_required(blp)
     @blp.arguments(SongFilterSchema, location="query")
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgsSchema(catalogue.SONG_KEYSET), location="query")
     @blp.response(200, page_of(SongSchema))
     def get(self, filters, paging):
         """Songs, newest first (highest id first), each with its artist and album.
@@ -31,7 +31,7 @@ class Songs(MethodView):
         `q` matches a case-insensitive substring of the title or of the artist's name; `artist_id` and
         `album_id` narrow the list.
         """
-        return page_response(catalogue.list_song_rows(**filters, **paging), dump_song_row)
+        return page_response(catalogue.list_songs(paging, **filters), dump_song_row)
 
 
 @blp.route("/songs/<id:song_id>")
@@ -48,11 +48,11 @@ class SongDetail(MethodView):
 class Artists(MethodView):
     @auth_required(blp)
     @blp.arguments(ArtistFilterSchema, location="query")
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgsSchema(catalogue.ARTIST_KEYSET), location="query")
     @blp.response(200, page_of(ArtistSchema))
     def get(self, filters, paging):
         """Artists, newest first (highest id first); `q` matches a case-insensitive substring of the name."""
-        return catalogue.list_artists(**filters, **paging)
+        return catalogue.list_artists(paging, **filters)
 
 
 @blp.route("/artists/<id:artist_id>")

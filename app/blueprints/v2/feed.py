@@ -11,17 +11,17 @@ blp = Blueprint("v2_feed", __name__, url_prefix="/api/v2/feed", description="Act
 
 @blp.route("/following", methods=["GET"])
 @auth_required(blp)
-@blp.arguments(PageArgsSchema, location="query")
+@blp.arguments(PageArgsSchema(feed.FOLLOWING_KEYSET), location="query")
 @blp.response(200, ActivityPageSchema)
 def following(paging):
     """What the people you follow did, newest first."""
-    return page_response(feed.following_feed_rows(current_user, **paging), dump_activity_row)
+    return page_response(feed.following_feed(current_user, paging), dump_activity_row)
 
 
 @blp.route("/explore", methods=["GET"])
 @auth_required(blp)
-@blp.arguments(PageArgsSchema, location="query")
+@blp.arguments(PageArgsSchema(feed.EXPLORE_KEYSET), location="query")
 @blp.response(200, ActivityPageSchema)
 def explore(paging):
     """What everyone but you did, newest first."""
-    return feed.explore_feed(current_user, **paging)
+    return page_response(feed.explore_feed(current_user, paging), dump_activity_row)
