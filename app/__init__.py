@@ -77,10 +77,8 @@ def register_extensions(app):
     api.init_app(app)
 
     from app.blueprints.converters import register_converters
-    from app.blueprints.security import register_jwt_callbacks
 
     register_converters(app, api)
-    register_jwt_callbacks(jwt)
 
 
 @event.listens_for(Engine, "connect")

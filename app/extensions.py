@@ -1,7 +1,8 @@
 """Extension objects, created once and bound to the app in create_app. Imports nothing from app but the
-session class (app.database) and the JWT manager (app.jwt_manager), which import nothing from app either."""
+session class (app.database), which imports nothing from app either."""
 from apispec import BasePlugin
 from flask_cors import CORS
+from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -11,7 +12,6 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from app.database import Session
-from app.jwt_manager import JWTManager
 
 # Deterministic constraint names, so Alembic can drop and alter them on every engine.
 NAMING_CONVENTION = {
@@ -29,7 +29,7 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
 migrate = Migrate()
-jwt = JWTManager()
+jwt = JWTManager()  # mints access tokens; app.access_tokens verifies them
 cors = CORS()
 limiter = Limiter(key_func=get_remote_address)
 

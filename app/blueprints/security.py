@@ -1,63 +1,71 @@
-"""Authentication for routes: the Bearer access token, its user (loaded once per request), and
-flask-jwt-extended's errors in the contract's shape."""
+"""Authentication for routes: the Bearer access token (app.access_tokens), its user (loaded once per request),
+and the 401s in the contract's shape.
+
+`current_user` is the token's user (app.services.tokens.TokenUser, a read-only snapshot of the row) and
+`token_claims()` the token's verified claims, for the request that passed `auth_required`.
+"""
 from functools import wraps
 
-from flask import g
-from flask_jwt_extended import current_user, get_jwt, jwt_required
+from flask import current_app, g, request
+from werkzeug.local import LocalProxy
 
-from app.errors import Forbidden, error_response
+from app import access_tokens
+from app.errors import Forbidden, Unauthorized
 from app.services.tokens import load_user_for_token
 
-__all__ = ["auth_required", "admin_required", "current_user", "get_jwt"]
+__all__ = ["auth_required", "admin_required", "current_user", "token_claims"]
+
+current_user = LocalProxy(lambda: g.current_user)
+
+
+def token_claims():
+    """The verified claims of this request's access token (read-only)."""
+    return g.access_token_claims
 
 
 def _unauthorized(code, message):
-    return error_response(401, [{"code": code, "message": message}], {"WWW-Authenticate": "Bearer"})
+    return Unauthorized(message, code=code, headers={"WWW-Authenticate": "Bearer"})
 
 
-def register_jwt_callbacks(jwt):
-    @jwt.token_in_blocklist_loader
-    def token_revoked(jwt_header, jwt_payload):
-        user, revoked = load_user_for_token(jwt_payload)
-        g.token_user = user
-        return revoked
+def _bearer_token() -> str:
+    """The token of `Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 6750)."""
+    credentials = [
+        part.split() for part in request.headers.get("Authorization", "").split(",") if part.strip()
+    ]
+    bearer = [words for words in credentials if words[0].lower() == "bearer"]
+    if len(bearer) != 1:
+        raise _unauthorized("not_authenticated", "A Bearer access token is required.")
+    if len(bearer[0]) != 2:
+        raise _unauthorized("invalid_token", "The access token is invalid.")
+    return bearer[0][1]
 
-    @jwt.user_lookup_loader
-    def user_for_token(jwt_header, jwt_payload):
-        return g.get("token_user")
 
-    @jwt.unauthorized_loader
-    def missing_token(reason):
-        return _unauthorized("not_authenticated", "A Bearer access token is required.")
-
-    @jwt.invalid_token_loader
-    def invalid_token(reason):
-        return _unauthorized("invalid_token", "The access token is invalid.")
-
-    @jwt.expired_token_loader
-    def expired_token(jwt_header, jwt_payload):
-        return _unauthorized("token_expired", "The access token has expired.")
-
-    @jwt.revoked_token_loader
-    def revoked_token(jwt_header, jwt_payload):
-        return _unauthorized("token_revoked", "The access token has been revoked.")
-
-    @jwt.user_lookup_error_loader
-    def unknown_user(jwt_header, jwt_payload):
-        return _unauthorized("token_revoked", "The access token has been revoked.")
-
-    @jwt.token_verification_failed_loader
-    def verification_failed(jwt_header, jwt_payload):
-        return _unauthorized("invalid_token", "The access token is invalid.")
+def authenticate() -> None:
+    """Verify the request's access token and load its user, or answer 401."""
+    try:
+        verified = access_tokens.verify(current_app, _bearer_token())
+    except access_tokens.ExpiredAccessToken:
+        raise _unauthorized("token_expired", "The access token has expired.") from None
+    except access_tokens.InvalidAccessToken:
+        raise _unauthorized("invalid_token", "The access token is invalid.") from None
+    user = load_user_for_token(verified.user_id, verified.claims)
+    if user is None:
+        raise _unauthorized("token_revoked", "The access token has been revoked.")
+    g.current_user = user
+    g.access_token_claims = verified.claims
 
 
 def auth_required(blp):
     """Require a valid access token, and document it (security scheme and 401) on the operation."""
 
     def decorator(view):
-        view = jwt_required()(view)
-        view = blp.alt_response(401, description="Missing, invalid, expired or revoked access token.")(view)
-        return blp.doc(security=[{"bearerAuth": []}])(view)
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            authenticate()
+            return view(*args, **kwargs)
+
+        wrapper = blp.alt_response(401, description="Missing, invalid, expired or revoked access token.")(wrapper)
+        return blp.doc(security=[{"bearerAuth": []}])(wrapper)
 
     return decorator
 

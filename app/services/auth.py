@@ -1,6 +1,7 @@
 """Accounts: sign-up, login, logout, password change and reset."""
 import logging
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -35,7 +36,7 @@ def register(email: str, username: str, password: str, bio: str = "") -> Session
     except IntegrityError as error:
         db.session.rollback()
         raise unique_violation(error) from None
-    pair = tokens.issue_token_pair(user)
+    pair = tokens.issue_token_pair(user.id, user.jwt_version)
     db.session.commit()
     return Session(get_profile(user.id, user.id), pair)
 
@@ -46,12 +47,12 @@ def login(email: str, password: str) -> Session:
         raise Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    pair = tokens.issue_token_pair(user)
+    pair = tokens.issue_token_pair(user.id, user.jwt_version)
     db.session.commit()
     return Session(get_profile(user.id, user.id), pair)
 
 
-def logout(user: User, jwt_payload: dict, refresh_token: str | None = None) -> None:
+def logout(user: tokens.TokenUser, jwt_payload: Mapping, refresh_token: str | None = None) -> None:
     """Denylist this access token and revoke its session's refresh-token family (and that of
     `refresh_token`, when the client sends one of its own)."""
     expires_at = datetime.fromtimestamp(jwt_payload["exp"], tz=timezone.utc)
@@ -64,24 +65,28 @@ def logout(user: User, jwt_payload: dict, refresh_token: str | None = None) -> N
     db.session.commit()
 
 
-def logout_all(user: User) -> None:
-    _bump_jwt_version(user)
+def logout_all(user: tokens.TokenUser) -> None:
+    _bump_jwt_version(user.id)
     db.session.commit()
 
 
-def _bump_jwt_version(user: User) -> None:
-    """Every access and refresh token issued so far stops working."""
-    db.session.execute(update(User).where(User.id == user.id).values(jwt_version=User.jwt_version + 1))
-    db.session.refresh(user, ["jwt_version"])
-    tokens.revoke_all_refresh_tokens(user.id, reason="logout_all")
+def _bump_jwt_version(user_id: int, **changes) -> int:
+    """Every access and refresh token issued so far stops working; the new version (with `changes` to the row
+    in the same UPDATE)."""
+    jwt_version = db.session.scalar(
+        update(User).where(User.id == user_id).values(jwt_version=User.jwt_version + 1, **changes)
+        .returning(User.jwt_version)
+    )
+    tokens.revoke_all_refresh_tokens(user_id, reason="logout_all")
+    return jwt_version
 
 
-def change_password(user: User, current_password: str, new_password: str) -> tokens.TokenPair:
-    if not verify_password(user.password_hash, current_password):
+def change_password(user: tokens.TokenUser, current_password: str, new_password: str) -> tokens.TokenPair:
+    password_hash = db.session.scalar(select(User.password_hash).where(User.id == user.id))
+    if not verify_password(password_hash, current_password):
         raise InvalidInput("The current password is wrong.", field="current_password")
-    user.password_hash = hash_password(new_password)
-    _bump_jwt_version(user)
-    pair = tokens.issue_token_pair(user)
+    jwt_version = _bump_jwt_version(user.id, password_hash=hash_password(new_password))
+    pair = tokens.issue_token_pair(user.id, jwt_version)
     db.session.commit()
     return pair
 
@@ -119,9 +124,7 @@ def reset_password(raw_token: str, new_password: str) -> Session:
         db.session.rollback()
         raise InvalidInput("This reset token is invalid, used or expired.", field="reset_password_token")
     user_id = db.session.scalar(select(PasswordResetToken.user_id).where(PasswordResetToken.token_hash == token_hash))
-    user = db.session.get(User, user_id)
-    user.password_hash = hash_password(new_password)
-    _bump_jwt_version(user)
-    pair = tokens.issue_token_pair(user)
+    jwt_version = _bump_jwt_version(user_id, password_hash=hash_password(new_password))
+    pair = tokens.issue_token_pair(user_id, jwt_version)
     db.session.commit()
-    return Session(get_profile(user.id, user.id), pair)
+    return Session(get_profile(user_id, user_id), pair)

@@ -1,7 +1,7 @@
 """Accounts and sessions (v1)."""
 from app.blueprints.base import Blueprint
 from app.blueprints.limits import login_email_key, login_limit
-from app.blueprints.security import auth_required, current_user, get_jwt
+from app.blueprints.security import auth_required, current_user, token_claims
 from app.extensions import limiter
 from app.schemas.auth import (
     LoginSchema,
@@ -50,7 +50,7 @@ def login(body):
 @blp.response(204)
 def logout(body):
     """End this session: the access token is revoked, and so is this session's refresh-token family."""
-    auth.logout(current_user, get_jwt(), body.get("refresh_token"))
+    auth.logout(current_user, token_claims(), body.get("refresh_token"))
 
 
 @blp.route("/logout_all", methods=["POST"])

@@ -1,6 +1,5 @@
 """Deezer ingestion (v2, administrators only)."""
 from flask import current_app, url_for
-from flask_jwt_extended import get_jwt_identity
 
 from app.blueprints.base import Blueprint
 from app.blueprints.security import admin_required, current_user
@@ -17,7 +16,7 @@ def sync_limit():
 
 def admin_key():
     # Checked inside admin_required, so the token is verified by now: each admin has a budget of their own.
-    return f"user:{get_jwt_identity()}"
+    return f"user:{current_user.id}"
 
 
 @blp.route("/songs/sync", methods=["POST"])

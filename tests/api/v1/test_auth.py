@@ -3,6 +3,7 @@ import base64
 import json
 from datetime import timedelta
 
+import jwt as pyjwt
 import pytest
 from flask_jwt_extended import create_access_token
 from sqlalchemy import func, select
@@ -155,6 +156,14 @@ def test_logout_revokes_access_token_and_session_refresh_tokens(client):
     assert again.status_code == 401 and error_codes(again) == ["token_revoked"]
     refresh = client.post("/api/v2/refresh_tokens", json={"refresh_token": session["refresh_token"]})
     assert refresh.status_code == 401
+
+
+def test_logout_revokes_the_access_tokens_of_earlier_refreshes_too(client):
+    session = register(client).get_json()
+    refreshed = client.post("/api/v2/refresh_tokens", json={"refresh_token": session["refresh_token"]}).get_json()
+    assert client.delete("/api/v1/auth/logout", headers=bearer(refreshed["access_token"])).status_code == 204
+    earlier = client.get("/api/v1/users/me", headers=bearer(session["access_token"]))
+    assert earlier.status_code == 401 and error_codes(earlier) == ["token_revoked"]
 
 
 def test_logout_leaves_other_sessions_alive(client):
@@ -313,11 +322,79 @@ def test_alg_none_token_is_rejected(client, make_user):
     assert response.status_code == 401 and error_codes(response) == ["invalid_token"]
 
 
-@pytest.mark.parametrize("header", ["Bearer", "Bearer ", "Token abc", "Bearer not.a.jwt", "Basic dXNlcjpwYXNz"])
-def test_malformed_authorization_is_401(client, header):
+@pytest.mark.parametrize("header, code", [
+    ("Bearer", "invalid_token"),
+    ("Bearer ", "invalid_token"),
+    ("Bearer a b", "invalid_token"),
+    ("Bearer not.a.jwt", "invalid_token"),
+    ("Token abc", "not_authenticated"),
+    ("Basic dXNlcjpwYXNz", "not_authenticated"),
+])
+def test_malformed_authorization_is_401(client, header, code):
     response = client.get("/api/v1/users/me", headers={"Authorization": header})
-    assert response.status_code == 401
-    assert error_codes(response)[0] in {"not_authenticated", "invalid_token"}
+    assert response.status_code == 401 and error_codes(response) == [code]
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_missing_token_is_401_not_authenticated_with_the_bearer_challenge(client):
+    response = client.get("/api/v1/users/me")
+    assert response.status_code == 401 and error_codes(response) == ["not_authenticated"]
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "bEaReR"])
+def test_the_bearer_scheme_is_case_insensitive(client, make_user, auth_headers, scheme):
+    token = auth_headers(make_user())["Authorization"].split()[1]
+    assert client.get("/api/v1/users/me", headers={"Authorization": f"{scheme} {token}"}).status_code == 200
+
+
+def signed(app, claims):
+    """A token signed with the app's own key: only its claims can be wrong."""
+    return pyjwt.encode(claims, app.config["JWT_SECRET_KEY"], algorithm=app.config["JWT_ALGORITHM"])
+
+
+@pytest.mark.parametrize("changes", [
+    {"exp": None},
+    {"jti": None},
+    {"sub": None},
+    {"type": None},
+    {"sub": "abc"},
+    {"sub": "-1"},
+    {"sub": " 1"},
+    {"sub": "1.0"},
+    {"sub": "\u0661"},  # ARABIC-INDIC DIGIT ONE: a digit, not a decimal id
+    {"sub": "9" * 30},
+    {"sub": "9223372036854775808"},
+    {"sub": 1},
+    {"type": "refresh"},
+    {"jti": 7},
+    {"exp": "later"},
+    {"nbf": "now"},
+])
+def test_a_signed_token_with_wrong_claims_is_401_invalid_token(client, app, make_user, changes):
+    user = make_user()
+    now = int(utcnow().timestamp())
+    claims = {"sub": str(user.id), "type": "access", "jti": "j-1", "iat": now, "nbf": now, "exp": now + 600,
+              "fresh": False, "ver": user.jwt_version, **changes}
+    token = signed(app, {name: value for name, value in claims.items() if value is not None})
+    response = client.get("/api/v1/users/me", headers=bearer(token))
+    assert response.status_code == 401 and error_codes(response) == ["invalid_token"]
+
+
+def test_a_signed_token_of_our_shape_is_accepted(client, app, make_user):
+    """The counterpart of the test above: the same claims, unchanged, are a valid token."""
+    user = make_user()
+    now = int(utcnow().timestamp())
+    claims = {"sub": str(user.id), "type": "access", "jti": "j-1", "iat": now, "nbf": now, "exp": now + 600,
+              "fresh": False, "ver": user.jwt_version}
+    assert client.get("/api/v1/users/me", headers=bearer(signed(app, claims))).status_code == 200
+
+
+def test_a_token_without_its_version_is_revoked(client, app, make_user):
+    user = make_user()
+    token = create_access_token(identity=str(user.id))
+    response = client.get("/api/v1/users/me", headers=bearer(token))
+    assert response.status_code == 401 and error_codes(response) == ["token_revoked"]
 
 
 def test_refresh_token_is_not_accepted_as_access_token(client):
@@ -367,11 +444,15 @@ def test_logout_denylists_the_access_token_until_it_expires(client):
     from app.models import RevokedAccessToken
 
     session = register(client).get_json()
+    claims = pyjwt.decode(session["access_token"], options={"verify_signature": False})
     client.delete("/api/v1/auth/logout", headers=bearer(session["access_token"]))
 
-    (entry,) = db.session.scalars(select(RevokedAccessToken)).all()
-    remaining = (entry.expires_at - utcnow()).total_seconds()
-    assert 3500 < remaining <= 3600
+    entries = db.session.scalars(select(RevokedAccessToken)).all()
+    # The token itself, and its family (the session's other access tokens, none of which outlives the TTL).
+    assert {entry.jti for entry in entries} == {claims["jti"], f"family:{claims['fam']}"}
+    for entry in entries:
+        remaining = (entry.expires_at - utcnow()).total_seconds()
+        assert 3500 < remaining <= 3600
 
 
 @pytest.mark.redis
