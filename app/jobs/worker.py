@@ -21,10 +21,9 @@ class AppWorker(Worker):
     """Runs every job (in the forked work horse) inside the app context and cleans the session after."""
 
     def perform_job(self, job, queue, *args, **kwargs):  # rq 3 also passes the execution
-        app = current_app._get_current_object()
         # The parent may hold pooled connections (a failure callback ran there): the horse opens its own.
         db.engine.dispose(close=False)
-        with app.app_context():
+        with current_app.app_context():  # a fresh context (and session) per job
             try:
                 return super().perform_job(job, queue, *args, **kwargs)
             finally:
