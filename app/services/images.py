@@ -1,14 +1,21 @@
 """Profile pictures: accept only real JPEG, PNG or WEBP images and re-encode them clean.
 
 The format is decided by the bytes (Pillow's detection), never by the file name or the
-client's Content-Type. Every accepted picture is decoded fully, turned upright, downscaled
-and re-encoded from a fresh image, so no EXIF (GPS, camera serials), XMP, comments or
-other metadata of the upload survives.
+client's Content-Type. Every accepted picture is decoded whole (so corrupt data fails),
+downscaled, turned upright and re-encoded from a fresh image, so no EXIF (GPS, camera
+serials), XMP, comments or other metadata of the upload survives.
 
-Status choices: a body over `max_bytes`, and an image whose declared dimensions exceed
-`max_pixels` (a decompression bomb), are both `PayloadTooLarge` (413): the picture is too
-big, in bytes or in pixels. Anything that is not a decodable JPEG, PNG or WEBP is
-`UnsupportedMediaType` (415).
+Status choices: a body over `max_bytes` is `PayloadTooLarge` (413); an image whose declared
+dimensions exceed `max_pixels` or `max_dimension` a side (a decompression bomb) is `InvalidInput`
+(422, field `file`), refused from its header before any pixel is decoded. Anything that is not a
+decodable JPEG, PNG or WEBP is `UnsupportedMediaType` (415).
+
+Memory: the caps bound a decode (16 MP of at most 4 bytes), and all that follows works on the
+downscaled picture. JPEG is decoded straight at 1/2, 1/4 or 1/8 scale when that still covers the
+output (`draft`). PNG and JPEG read only their header in `Image.open`; Pillow 13's WEBP plugin creates
+libwebp's decoder there, which sizes the canvas from the file, so a WEBP's size is read from its first
+chunk before Pillow sees it. libwebp's own buffers make a WEBP at the cap the costliest decode (about
+250 MB at 16 MP, see docs/performance.md); PNG stays under 150 MB and JPEG under 40 MB.
 """
 
 from __future__ import annotations
@@ -20,12 +27,13 @@ from typing import BinaryIO
 
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
-from app.errors import PayloadTooLarge, UnsupportedMediaType
+from app.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 
 logger = logging.getLogger(__name__)
 
 MAX_PICTURE_BYTES = 5 * 1024 * 1024
-MAX_PICTURE_PIXELS = 40_000_000
+MAX_PICTURE_PIXELS = 16_000_000
+MAX_PICTURE_DIMENSION = 8_000
 MAX_PICTURE_SIDE = 1024
 
 # Pillow format name -> (content type, file extension). Only these plugins are ever tried.
@@ -39,6 +47,8 @@ _SAVE_OPTIONS = {
     "PNG": {"optimize": True},
     "WEBP": {"quality": 85, "method": 4},
 }
+# Modes that resize with LANCZOS as they are; any other (palette, 16-bit, ...) is converted first.
+_RESAMPLED_MODES = ("RGB", "RGBA", "L", "LA", "CMYK")
 _NOT_AN_IMAGE = "The file must be a JPEG, PNG or WEBP image."
 _UNREADABLE = "The image could not be read; it may be corrupt or truncated."
 
@@ -55,6 +65,7 @@ def process_profile_picture(
     *,
     max_bytes: int = MAX_PICTURE_BYTES,
     max_pixels: int = MAX_PICTURE_PIXELS,
+    max_dimension: int = MAX_PICTURE_DIMENSION,
     max_side: int = MAX_PICTURE_SIDE,
 ) -> ProcessedImage:
     """Validate an upload; return it re-encoded: upright, metadata-free, at most `max_side` wide and high."""
@@ -64,14 +75,26 @@ def process_profile_picture(
     if not body:
         raise UnsupportedMediaType(_NOT_AN_IMAGE)
 
-    image = _open_checked(body, max_pixels)
+    webp_size = _webp_canvas_size(body)
+    if webp_size is not None:
+        _check_dimensions(*webp_size, max_pixels, max_dimension)
+    image = _open_checked(body, max_pixels, max_dimension)
     image_format = image.format
+    # Only an RGB profile can be baked into RGB pixels; decided on the upload's own mode.
+    icc_profile = image.info.get("icc_profile") if image.mode in ("RGB", "RGBA") else None
     try:
+        _draft(image, max_side)
         image.load()  # decode everything now, so truncated or corrupt data fails here
-        image = ImageOps.exif_transpose(image)
-        image = _to_srgb(image)
-        image = _convert_mode(image, image_format)
+        # Let go of the file object: its decoder may keep buffers of its own while it lives (libwebp keeps
+        # two canvases), and they must be gone before the resize makes its working copies.
+        image = image.copy()
+        if image.mode not in _RESAMPLED_MODES:
+            image = _convert_mode(image, image_format)
+        # Downscale first: turning, colour conversion and re-encoding then work on at most max_side².
         image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+        image = ImageOps.exif_transpose(image)
+        image = _to_srgb(image, icc_profile)
+        image = _convert_mode(image, image_format)
         # A fresh image carries pixels only: no info dict, EXIF, ICC, XMP or text chunks.
         clean = Image.frombytes(image.mode, image.size, image.tobytes())
         output = io.BytesIO()
@@ -96,28 +119,58 @@ def _read_at_most(fileobj: BinaryIO, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _open_checked(body: bytes, max_pixels: int) -> Image.Image:
+def _open_checked(body: bytes, max_pixels: int, max_dimension: int) -> Image.Image:
     """Identify the image from its header, and refuse it before decoding if it has too many pixels."""
     try:
         image = Image.open(io.BytesIO(body), formats=tuple(_ACCEPTED_FORMATS))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         # Pillow's own guard fired on the header (far beyond our cap, or warnings are errors).
-        raise PayloadTooLarge(f"The picture must have at most {max_pixels} pixels.") from None
+        raise InvalidInput(f"The picture must have at most {max_pixels} pixels.", field="file") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         raise UnsupportedMediaType(_NOT_AN_IMAGE) from None
-    width, height = image.size
-    if width * height > max_pixels:
-        raise PayloadTooLarge(
-            f"The picture must have at most {max_pixels} pixels; this one is {width}x{height}."
-        )
-    if width == 0 or height == 0:
-        raise UnsupportedMediaType(_UNREADABLE)
+    _check_dimensions(*image.size, max_pixels, max_dimension)
     return image
 
 
-def _to_srgb(image: Image.Image) -> Image.Image:
+def _check_dimensions(width: int, height: int, max_pixels: int, max_dimension: int) -> None:
+    if width * height > max_pixels or max(width, height) > max_dimension:
+        raise InvalidInput(
+            f"The picture must have at most {max_pixels} pixels and {max_dimension} pixels a side; "
+            f"this one is {width}x{height}.",
+            field="file",
+        )
+    if width == 0 or height == 0:
+        raise UnsupportedMediaType(_UNREADABLE)
+
+
+def _webp_canvas_size(body: bytes) -> tuple[int, int] | None:
+    """A WEBP's canvas size from its first chunk (VP8, VP8L or VP8X), as libwebp reads it; None if not a WEBP.
+
+    A WEBP whose size cannot be read this way is refused: libwebp would size its canvas some other way.
+    """
+    if body[:4] != b"RIFF" or body[8:12] != b"WEBP":
+        return None
+    chunk = body[12:16]
+    if len(body) >= 30 and chunk == b"VP8 " and body[23:26] == b"\x9d\x01\x2a":
+        return int.from_bytes(body[26:28], "little") & 0x3FFF, int.from_bytes(body[28:30], "little") & 0x3FFF
+    if len(body) >= 25 and chunk == b"VP8L" and body[20] == 0x2F:
+        bits = int.from_bytes(body[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if len(body) >= 30 and chunk == b"VP8X":
+        return int.from_bytes(body[24:27], "little") + 1, int.from_bytes(body[27:30], "little") + 1
+    raise UnsupportedMediaType(_UNREADABLE)
+
+
+def _draft(image: Image.Image, max_side: int) -> None:
+    """Ask the decoder for a smaller picture that still covers the output (JPEG scales by 1/2, 1/4, 1/8)."""
+    width, height = image.size
+    scale = max_side / max(width, height)
+    if scale < 1:
+        image.draft(None, (max(1, int(width * scale)), max(1, int(height * scale))))
+
+
+def _to_srgb(image: Image.Image, icc_profile: bytes | None) -> Image.Image:
     """Bake an embedded colour profile into sRGB pixels, so dropping the profile keeps the colours."""
-    icc_profile = image.info.get("icc_profile")
     if not icc_profile or image.mode not in ("RGB", "RGBA"):
         return image
     try:

@@ -1,14 +1,19 @@
-"""Profile picture processing: format by content, size and pixel limits, clean re-encoding."""
+"""Profile picture processing: format by content, size and pixel limits, bounded decoding, clean re-encoding."""
 
 import io
 import struct
+import subprocess
+import sys
 import zlib
+from pathlib import Path
 
 import pytest
-from PIL import Image, ImageCms
+from PIL import Image, ImageCms, ImageFile
 
-from app.errors import PayloadTooLarge, UnsupportedMediaType
+from app.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from app.services.images import process_profile_picture
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def encode(image, image_format, **options):
@@ -147,22 +152,128 @@ def test_body_of_exactly_max_bytes_is_not_too_large():
     assert process_profile_picture(io.BytesIO(data), max_bytes=len(data)).extension == "png"
 
 
-def test_pixel_bomb_far_beyond_pillow_limits_is_too_large():
-    with pytest.raises(PayloadTooLarge):
+def test_pixel_bomb_far_beyond_pillow_limits_is_refused_naming_the_file():
+    with pytest.raises(InvalidInput) as refused:
         process_profile_picture(io.BytesIO(png_header_only(50_000, 50_000)))
+    assert refused.value.field == "file"
 
 
-def test_image_over_the_pixel_cap_is_rejected_before_decoding():
-    # 8000 x 8000 is under Pillow's own bomb threshold but over our 40-megapixel cap. The file
-    # holds no real pixel data: had it been decoded, it would fail as truncated (415), not 413.
-    with pytest.raises(PayloadTooLarge, match="8000x8000"):
-        process_profile_picture(io.BytesIO(png_header_only(8000, 8000)))
+@pytest.mark.parametrize("size", [(4001, 4000), (8001, 100), (100, 8001)])
+def test_image_over_a_cap_is_refused_before_decoding(size):
+    # The file holds no real pixel data: had it been decoded, it would fail as truncated (415), not 422.
+    with pytest.raises(InvalidInput, match=f"{size[0]}x{size[1]}") as refused:
+        process_profile_picture(io.BytesIO(png_header_only(*size)))
+    assert refused.value.field == "file"
 
 
-def test_image_under_the_pixel_cap_is_decoded():
-    # The same header-only trick under the cap is decoded, so it is caught as truncated.
+def test_image_under_the_caps_is_decoded():
+    # The same header-only trick under the caps is decoded, so it is caught as truncated.
     with pytest.raises(UnsupportedMediaType):
-        process_profile_picture(io.BytesIO(png_header_only(100, 100)))
+        process_profile_picture(io.BytesIO(png_header_only(8000, 2000)))
+
+
+@pytest.fixture(scope="module")
+def webp_bomb():
+    """The review's file: a 1.7 KB lossless WEBP of 6320 x 6320 (40 megapixels, 160 MB once decoded)."""
+    return encode(Image.new("RGB", (6320, 6320)), "WEBP", lossless=True)
+
+
+@pytest.fixture
+def decodes(monkeypatch):
+    """The size of every image Pillow decodes (loads), in order."""
+    seen = []
+    original_load = ImageFile.ImageFile.load
+
+    def load(image):
+        seen.append(image.size)
+        return original_load(image)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", load)
+    return seen
+
+
+def test_lossless_webp_of_40_megapixels_is_refused_without_decoding(webp_bomb, decodes):
+    assert len(webp_bomb) < 2000
+    with pytest.raises(InvalidInput, match="6320x6320") as refused:
+        process_profile_picture(io.BytesIO(webp_bomb))
+    assert refused.value.field == "file"
+    assert decodes == []
+
+
+@pytest.mark.parametrize("chunk", [b"VP8 ", b"VP8X"])
+def test_lossy_and_extended_webp_headers_are_checked_too(chunk):
+    options = {"exif": exif_with_gps()} if chunk == b"VP8X" else {}
+    data = bytearray(encode(Image.new("RGB", (16, 16)), "WEBP", **options))
+    assert data[12:16] == chunk
+    if chunk == b"VP8 ":
+        data[26:28], data[28:30] = (9000).to_bytes(2, "little"), (16).to_bytes(2, "little")
+    else:
+        data[24:27], data[27:30] = (8999).to_bytes(3, "little"), (15).to_bytes(3, "little")
+    with pytest.raises(InvalidInput, match="9000x16"):
+        process_profile_picture(io.BytesIO(bytes(data)))
+
+
+@pytest.mark.parametrize(("image_format", "size"), [("PNG", (4000, 4000)), ("JPEG", (8000, 2000)),
+                                                    ("WEBP", (2000, 8000))])
+def test_image_at_the_caps_is_accepted(image_format, size):
+    data = encode(Image.new("RGB", size, (10, 120, 10)), image_format)
+    output = decode(process_profile_picture(io.BytesIO(data)).data)
+    assert max(output.size) == 1024
+
+
+def test_large_jpeg_is_decoded_at_a_reduced_scale(decodes):
+    data = encode(Image.new("RGB", (8000, 2000), (10, 120, 10)), "JPEG")
+    process_profile_picture(io.BytesIO(data))
+    # libjpeg decoded it at 1/4 scale (2000 x 500 still covers 1024 x 256): the full size never existed.
+    assert decodes[0] == (2000, 500)
+
+
+MEASURE = """
+import io, re, sys
+from app.services.images import process_profile_picture
+
+def high_water_kib():
+    # VmHWM is this process's own peak (ru_maxrss starts from the parent's size at fork, so it would hide it).
+    with open("/proc/self/status") as status:
+        return int(re.search(r"VmHWM:\\s+(\\d+) kB", status.read()).group(1))
+
+data = open(sys.argv[1], "rb").read()
+before = high_water_kib()
+try:
+    process_profile_picture(io.BytesIO(data))
+except Exception as error:
+    print(type(error).__name__, file=sys.stderr)
+print(high_water_kib() - before)
+"""
+
+
+def peak_kib(tmp_path, data):
+    """The peak memory (KiB) processing `data` added to a fresh interpreter that imported the module."""
+    if not Path("/proc/self/status").exists():
+        pytest.skip("needs Linux's /proc to read a process's peak memory")
+    path = tmp_path / "upload"
+    path.write_bytes(data)
+    done = subprocess.run([sys.executable, "-c", MEASURE, str(path)], capture_output=True, text=True,
+                          cwd=ROOT, check=True, timeout=120)
+    return int(done.stdout.split()[-1])
+
+
+# PNG stays under the contract's 200 MB, JPEG (decoded at a reduced scale) far under. A WEBP at the cap
+# cannot: libwebp, as Pillow drives it, holds two canvases of the picture plus a copy handed to Pillow while
+# it decodes (4 x 64 MB at 16 MP), and that decode is the peak; everything after it works on the picture
+# downscaled. Figures in docs/performance.md.
+@pytest.mark.parametrize(("image_format", "budget_mb"), [("PNG", 200), ("JPEG", 64), ("WEBP", 280)])
+def test_a_picture_at_the_pixel_cap_needs_a_bounded_memory(tmp_path, image_format, budget_mb):
+    # The worst case the caps allow: 16 megapixels with an alpha channel (JPEG: CMYK, 4 bytes a pixel).
+    # Decoding allocates the same whatever the content, so a plain colour keeps the encoding quick.
+    mode, colour = ("CMYK", (0, 200, 200, 0)) if image_format == "JPEG" else ("RGBA", (10, 120, 10, 200))
+    options = {"lossless": True} if image_format == "WEBP" else {}
+    data = encode(Image.new(mode, (4000, 4000), colour), image_format, **options)
+    assert peak_kib(tmp_path, data) < budget_mb * 1024
+
+
+def test_the_webp_bomb_needs_next_to_no_memory(tmp_path, webp_bomb):
+    assert peak_kib(tmp_path, webp_bomb) < 20 * 1024
 
 
 @pytest.mark.parametrize(("size", "expected"), [((3000, 1500), (1024, 512)), ((600, 2400), (256, 1024))])

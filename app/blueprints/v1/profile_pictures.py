@@ -43,12 +43,15 @@ class ProfilePicture(MethodView):
     @picture_size_limit
     @blp.arguments(ProfilePictureUploadSchema, location="files")
     @blp.response(200, ProfilePictureSchema)
-    @blp.alt_response(413, description="The picture is over 5 MB (5 × 1024 × 1024 bytes) or has too many pixels.")
+    @blp.alt_response(413, description="The picture is over 5 MB (5 × 1024 × 1024 bytes).")
     @blp.alt_response(415, description="The file is not a readable JPEG, PNG or WEBP image.")
+    @blp.alt_response(422, description="No `file` part, or a picture over 16 megapixels or 8,000 pixels a side "
+                                       "(field `file`).")
     def put(self, body):
         """Upload your profile picture (multipart field `file`).
 
-        JPEG, PNG or WEBP, recognised by content (not by file name), at most 5 MB. The picture is
+        JPEG, PNG or WEBP, recognised by content (not by file name), at most 5 MB, 16 megapixels and
+        8,000 pixels a side (checked from the image's header, before it is decoded). The picture is
         re-encoded without its metadata (EXIF, GPS, ...) and downscaled to at most 1024 pixels a side.
         It replaces your previous picture. The returned URL is time-limited: fetch your profile again
         for a fresh one.

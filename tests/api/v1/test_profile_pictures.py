@@ -156,7 +156,7 @@ def _bomb_png():
         (b"GIF89a" + b"\x00" * 100, "anim.gif", 415, "unsupported_media_type"),
         (b"", "empty.png", 415, "unsupported_media_type"),
         (_truncated_png(), "cut.png", 415, "unsupported_media_type"),
-        (_bomb_png(), "bomb.png", 413, "payload_too_large"),
+        (_bomb_png(), "bomb.png", 422, "validation_error"),
         (os.urandom(6 * 1024 * 1024), "huge.jpg", 413, "payload_too_large"),
         # Over 5 MB by a byte, so the multipart envelope stays under the early check: the processing caps it.
         (b"\xff\xd8\xff" + b"\x00" * (5 * 1024 * 1024 - 2), "just-over.jpg", 413, "payload_too_large"),
@@ -169,6 +169,18 @@ def test_refused_upload_stores_nothing(client, auth_headers, user, local_backend
     assert error_codes(response) == [code]
     assert picture_key(user.id) is None
     assert local_backend.keys("avatars") == []
+
+
+@pytest.mark.parametrize("size", [(6320, 6320), (8001, 100)])
+def test_picture_over_the_pixel_caps_is_422_naming_the_file(client, auth_headers, user, local_backend, size):
+    data = image_bytes("WEBP", size=size, lossless=True)
+    response = upload(client, auth_headers(user), data, "big.webp")
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == [
+        {"code": "validation_error", "field": "file",
+         "message": "The picture must have at most 16000000 pixels and 8000 pixels a side; "
+                    f"this one is {size[0]}x{size[1]}."}]
+    assert picture_key(user.id) is None
 
 
 def test_refused_upload_keeps_the_previous_picture(client, auth_headers, user, local_backend):
