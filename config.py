@@ -73,6 +73,9 @@ class Config:
     DEEZER_API_URL = os.environ.get("DEEZER_API_URL", "https://api.deezer.com")
     DEEZER_MAX_REQUESTS = env_int("DEEZER_MAX_REQUESTS", 45)
     DEEZER_WINDOW_SECONDS = float(os.environ.get("DEEZER_WINDOW_SECONDS", "5"))
+    # Per request to Deezer: the longest one may take, body included, and the largest body read.
+    DEEZER_ATTEMPT_DEADLINE = float(os.environ.get("DEEZER_ATTEMPT_DEADLINE", "60"))
+    DEEZER_MAX_RESPONSE_BYTES = env_int("DEEZER_MAX_RESPONSE_BYTES", 10 * 1024 * 1024)
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
     MAIL_PORT = env_int("MAIL_PORT", 25)

@@ -29,9 +29,6 @@ from app.services.deezer import (
 
 # Songs whose Deezer item names no album still need one: a per-artist album without a Deezer id.
 UNKNOWN_ALBUM_TITLE = "Unknown album"
-TEXT_MAX = 300
-URL_MAX = 500
-ISRC_MAX = 12
 
 
 @dataclass(frozen=True)
@@ -52,7 +49,8 @@ def deezer_client() -> DeezerClient:
         limiter = current_app.extensions.get("listify_deezer_limiter")
         if limiter is None:
             limiter = current_app.extensions["listify_deezer_limiter"] = LocalSlidingWindowLimiter(**window)
-    return DeezerClient(config["DEEZER_API_URL"], limiter)
+    return DeezerClient(config["DEEZER_API_URL"], limiter, attempt_deadline=config["DEEZER_ATTEMPT_DEADLINE"],
+                        max_response_bytes=config["DEEZER_MAX_RESPONSE_BYTES"])
 
 
 def store_tracks(tracks: Iterable[TrackRecord]) -> PageCounts:
@@ -125,15 +123,6 @@ def _albums_with_artist(tracks: list[TrackRecord]) -> list[tuple[AlbumRecord, in
     return [by_id[key] for key in sorted(by_id)]
 
 
-def _text(value: str | None, limit: int = TEXT_MAX) -> str | None:
-    return value[:limit] if value is not None else None
-
-
-def _url(value: str | None) -> str | None:
-    # A cut URL points nowhere: an overlong one is treated as unknown.
-    return value if value is not None and len(value) <= URL_MAX else None
-
-
 def _changed(table, excluded, columns, keep_known) -> object:
     """SET values for `columns` (COALESCE for `keep_known`), and the WHERE that skips rows they would not change."""
     values = {}
@@ -173,7 +162,8 @@ def _ids_of(model, deezer_ids) -> dict[int, int]:
 
 
 def _upsert_artists(artists: list[ArtistRecord], now) -> dict[int, int]:
-    rows = [{"deezer_id": a.deezer_id, "name": _text(a.name), "picture_url": _url(a.picture_url)} for a in artists]
+    # Records fit the columns already (app/services/deezer/records.py checks every field against them).
+    rows = [{"deezer_id": a.deezer_id, "name": a.name, "picture_url": a.picture_url} for a in artists]
     _upsert(Artist, rows, ("name", "picture_url"), {"picture_url"}, now)
     # Unchanged rows are not RETURNed by a conditional DO UPDATE: one SELECT maps every id of the page.
     return _ids_of(Artist, [a.deezer_id for a in artists])
@@ -183,7 +173,7 @@ def _upsert_albums(albums: list[tuple[AlbumRecord, int]], artist_ids: dict[int, 
     if not albums:
         return {}
     def rows(group):
-        return [{"deezer_id": a.deezer_id, "title": _text(a.title), "cover_url": _url(a.cover_url),
+        return [{"deezer_id": a.deezer_id, "title": a.title, "cover_url": a.cover_url,
                  "release_date": a.release_date, "artist_id": artist_ids[artist_deezer_id]}
                 for a, artist_deezer_id in group]
 
@@ -226,11 +216,10 @@ def _unknown_albums(artist_ids: set[int], now) -> dict[int, int]:
 
 
 def _song_row(track: TrackRecord, album_id: int) -> dict:
-    isrc = track.isrc if track.isrc is not None and len(track.isrc) <= ISRC_MAX else None
     return {
-        "deezer_id": track.deezer_id, "album_id": album_id, "title": _text(track.title),
-        "artist_name": _text(track.artist.name), "duration_ms": track.duration_ms,
-        "preview_url": _url(track.preview_url), "isrc": isrc, "explicit": track.explicit,
+        "deezer_id": track.deezer_id, "album_id": album_id, "title": track.title,
+        "artist_name": track.artist.name, "duration_ms": track.duration_ms,
+        "preview_url": track.preview_url, "isrc": track.isrc, "explicit": track.explicit,
         "track_position": track.track_position, "disk_number": track.disk_number,
     }
 

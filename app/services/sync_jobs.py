@@ -92,12 +92,15 @@ def run_sync_job(
     On failure the job is marked failed (or, when `will_retry` and the error is not permanent, queued again
     with the error noted) and the exception is raised again for the caller to report or retry.
     A run starts its page counts afresh; `created` and `updated` add up over the runs of one job.
+    Malformed Deezer items skipped, and a source given up on for sending no usable tracks, are noted in `error`
+    (the contract's `progress` has no field for them), live and on a finished job too.
     """
     job = get_sync_job(job_id)
     source = source_of(job)
     job.status, job.started_at, job.ended_at, job.error = "started", utcnow(), None, None
     job.pages = job.tracks_seen = 0
     db.session.commit()
+    note = None
     try:
         for page in client.iter_track_pages(source, job.track_limit):
             counts = store_tracks(page.tracks)
@@ -105,12 +108,15 @@ def run_sync_job(
             job.tracks_seen += len(page.tracks)
             job.created += counts.created
             job.updated += counts.updated
+            note = job.error = page_note(page)
             db.session.commit()
             if on_page is not None:
                 on_page(job, page)
     except Exception as exc:
         db.session.rollback()
         message = failure_message(source, exc)
+        if note:
+            message = f"{message}; {note}"[:ERROR_MAX]
         if will_retry and not isinstance(exc, DeezerPermanentError):
             _finish(job_id, "queued", f"{message} (will retry)", ended=False)
         else:
@@ -136,6 +142,16 @@ def mark_interrupted(job_id: str, *, will_retry: bool) -> bool:
     ).rowcount
     db.session.commit()
     return changed == 1
+
+
+def page_note(page: TrackPage) -> str | None:
+    """What the run skipped or gave up on so far, for the job's `error`; None when nothing was."""
+    parts = []
+    if page.items_skipped:
+        parts.append(f"{page.items_skipped} malformed Deezer item{'' if page.items_skipped == 1 else 's'} skipped")
+    if page.cut_short:
+        parts.append(page.cut_short)
+    return "; ".join(parts)[:ERROR_MAX] or None
 
 
 def failure_message(source: DeezerSource, exc: Exception) -> str:

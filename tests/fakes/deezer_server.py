@@ -1,17 +1,21 @@
 """Deezer as the tests see it: recorded samples per source, generated items of the same shape, a limiter that
 never waits, and a fake Deezer API over real HTTP on 127.0.0.1 for processes requests-mock cannot reach (a worker).
 
-Routes are paths (the query string is ignored) answered with recorded JSON responses; anything else is
-Deezer's "no data" error, as Deezer answers it (HTTP 200 with an error body).
+Routes are paths answered with recorded JSON responses, with a function of the query (for generated paging),
+or with a Streamed answer (a hostile Deezer: a trickled, huge or lying body); anything else is Deezer's
+"no data" error, as Deezer answers it (HTTP 200 with an error body).
 """
 from __future__ import annotations
 
 import copy
 import json
 import threading
+import time
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import Callable, Iterable
+from urllib.parse import parse_qsl, urlsplit
 
 FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "deezer"
 
@@ -84,28 +88,89 @@ class NoWaitLimiter:
         self.pauses.append(seconds)
 
 
+@dataclass
+class Streamed:
+    """A body written chunk by chunk, `interval` seconds apart, ending when the connection closes.
+
+    `content_length` is sent as given (even when it is a lie); `headers` are sent as well. The fake counts the
+    bodies it finished sending (`bodies_completed`): one the client gave up on is never finished.
+    """
+
+    chunks: Callable[[], Iterable[bytes]]
+    interval: float = 0.0
+    content_length: int | None = None
+    headers: dict[str, str] | None = None
+
+
+def trickled(body: dict, *, interval: float, pad_to: int = 0) -> Streamed:
+    """`body` as JSON (padded with spaces to `pad_to` bytes), one byte per `interval` seconds."""
+    data = json.dumps(body).encode().ljust(pad_to)
+    return Streamed(lambda: (data[i:i + 1] for i in range(len(data))), interval=interval, content_length=len(data))
+
+
+def endless_pages(path: str, item: Callable[[int], object], *, pages: int, page_size: int = 10,
+                  ) -> Callable[[dict], dict]:
+    """The route of `path`: `pages` pages (as good as endless) whose `next` points further on; `item(n)` is the
+    n-th item."""
+
+    def page(query: dict) -> dict:
+        index = int(query.get("index", 0))
+        body = {"data": [item(n) for n in range(index, index + page_size)], "total": pages * page_size}
+        if index + page_size < pages * page_size:
+            body["next"] = f"https://api.deezer.com{path}?index={index + page_size}&limit={page_size}"
+        return body
+
+    return page
+
+
+Route = dict | Callable[[dict], dict] | Streamed
+
+
 class FakeDeezer:
     """`with FakeDeezer({"/album/302127": recorded(...)}) as deezer:` serves at `deezer.url` until the block ends."""
 
-    def __init__(self, routes: dict[str, dict]):
+    def __init__(self, routes: dict[str, Route]):
         self.routes = routes
         self.requests: list[str] = []
+        self.bodies_completed = 0
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 (http.server's naming)
                 fake.requests.append(self.path)
-                body = json.dumps(fake.routes.get(urlsplit(self.path).path, NO_DATA)).encode()
+                parts = urlsplit(self.path)
+                route = fake.routes.get(parts.path, NO_DATA)
+                if callable(route):
+                    route = route(dict(parse_qsl(parts.query)))
+                if not isinstance(route, Streamed):
+                    data = json.dumps(route).encode()
+                    route = Streamed(lambda: [data], content_length=len(data))
+                try:
+                    self._stream(route)
+                except OSError:  # the client gave up on the body (the point of most Streamed answers)
+                    self.close_connection = True
+
+            def _stream(self, answer: Streamed) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
+                if answer.content_length is not None:
+                    self.send_header("Content-Length", str(answer.content_length))
+                for name, value in (answer.headers or {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(body)
+                for chunk in answer.chunks():
+                    self.wfile.write(chunk)
+                    self.wfile.flush()
+                    if answer.interval:
+                        time.sleep(answer.interval)
+                fake.bodies_completed += 1
 
             def log_message(self, *args):
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        # A trickling answer may still be writing when the test ends; it stops on its own once the socket closes.
+        self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property

@@ -87,6 +87,20 @@ def test_permanent_error_fails_the_job_without_a_retry(deezer_samples, monkeypat
     assert deezer_samples.call_count == 1
 
 
+def test_malformed_items_are_skipped_and_the_job_finishes_saying_so(deezer_samples, monkeypatch):
+    retries_left(monkeypatch, True)
+    chart = recorded("chart_0_tracks.json")
+    chart["data"][0]["id"], chart["data"][1]["duration"] = "²", 10**12
+    deezer_samples.get(BASE_URL + "/chart/0/tracks", json=chart)
+    job_id = create_sync_job(DeezerSource("chart"), 100, None).id
+
+    ingest.run_sync(job_id)
+
+    job = db.session.get(SyncJob, job_id)
+    assert (job.status, job.tracks_seen, job.created) == ("finished", 8, 8)
+    assert job.error == "2 malformed Deezer items skipped"
+
+
 @pytest.mark.redis
 def test_worker_runs_a_sync_queued_through_the_api(app, app_config, client, make_user, auth_headers):
     admin = make_user(is_admin=True)

@@ -1,6 +1,7 @@
 """Deezer ingestion into the catalogue: every source end to end (Deezer mocked), paging, idempotent upserts,
 progress per page, failures and their recovery, and concurrent jobs on PostgreSQL."""
 import datetime
+import functools
 import threading
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -9,6 +10,7 @@ from sqlalchemy import create_engine, func, select
 
 from app.extensions import db
 from app.models import Album, Artist, Song, SyncJob
+from app.services import ingestion
 from app.services.deezer import (
     DeezerClient,
     DeezerPermanentError,
@@ -20,7 +22,15 @@ from app.services.deezer.records import parse_track
 from app.services.ingestion import UNKNOWN_ALBUM_TITLE, store_tracks
 from app.services.sync_jobs import create_sync_job, run_sync_job
 from tests.conftest import ON_POSTGRES
-from tests.fakes.deezer_server import NoWaitLimiter, generated_pages, recorded, sample_routes, track_item
+from tests.fakes.deezer_server import (
+    FakeDeezer,
+    NoWaitLimiter,
+    generated_pages,
+    recorded,
+    sample_routes,
+    track_item,
+    trickled,
+)
 
 BASE_URL = "http://127.0.0.1:9"
 
@@ -388,3 +398,90 @@ def test_album_source_corrects_an_album_artist_first_guessed_from_a_track(sync, 
     album = db.session.scalar(select(Album).where(Album.deezer_id == 302127))
     assert db.session.get(Artist, album.artist_id).deezer_id == 27
     assert song(item["id"]).disk_number == 1
+
+# --- what a hostile or broken Deezer sends ------------------------------------------------------------------------
+
+def test_malformed_items_are_skipped_and_counted_in_the_jobs_error(sync, requests_mock):
+    items = [track_item(1), track_item(2, id="²"), track_item(3, id=2**63), track_item(4, duration=10**12),
+             track_item(5, title="nul \x00 in a title"), track_item(6)]
+    requests_mock.get(BASE_URL + "/search", json={"data": items, "total": len(items)})
+
+    job = sync(DeezerSource("query", "x"))
+
+    assert (job.status, job.tracks_seen, job.created) == ("finished", 2, 2)
+    assert job.error == "4 malformed Deezer items skipped"
+    assert set(db.session.scalars(select(Song.deezer_id))) == {1, 6}
+
+
+def test_endless_pages_without_a_usable_track_finish_the_job_cut_short(sync, requests_mock):
+    def junk(request, context):
+        index = int(dict(parse_qsl(urlsplit(request.url).query)).get("index", 0))
+        return {"data": [track_item(index + 1, id="²")], "next": f"https://api.deezer.com/search?index={index + 1}"}
+
+    requests_mock.get(BASE_URL + "/search", json=junk)
+
+    job = sync(DeezerSource("query", "x"), limit=50)
+
+    assert (job.status, job.pages, job.tracks_seen) == ("finished", 10, 0)
+    assert job.error == ("10 malformed Deezer items skipped; Deezer answered 10 requests in a row without a usable "
+                         "track; stopped there")
+    assert requests_mock.call_count == 10
+
+
+def test_a_failure_after_skipped_items_names_both(sync, requests_mock):
+    requests_mock.get(BASE_URL + "/search", json={"data": [track_item(1), track_item(2, id="²")],
+                                                  "next": "https://api.deezer.com/search?index=2"})
+    requests_mock.get(BASE_URL + "/search?index=2", status_code=503)
+
+    with pytest.raises(DeezerUnavailableError):
+        sync(DeezerSource("query", "x"))
+
+    job = db.session.scalars(select(SyncJob)).one()
+    assert job.status == "failed" and job.created == 1
+    assert job.error.startswith('Deezer unavailable for query "x"')
+    assert job.error.endswith("; 1 malformed Deezer item skipped")
+
+
+def test_unsafe_links_are_stored_as_null_and_html_in_titles_is_served_as_json_data(
+    sync, requests_mock, client, make_user, auth_headers,
+):
+    title = '<img src=x onerror="alert(1)"> & <script>alert(2)</script>'
+    item = track_item(1, title=title, preview="javascript:alert(document.cookie)")
+    item["album"] = {**item["album"], "cover_big": "data:text/html,<script>alert(3)</script>"}
+    item["artist"] = {**item["artist"], "picture_big": "ftp://cdn.example/picture.jpg"}
+    requests_mock.get(BASE_URL + "/search", json={"data": [item], "total": 1})
+    sync(DeezerSource("query", "x"))
+
+    response = client.get(f"/api/v1/songs/{song(1).id}", headers=auth_headers(make_user()))
+
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    body = response.get_json()
+    assert body["title"] == title
+    assert (body["preview_url"], body["album"]["cover_url"], body["artist"]["picture_url"]) == (None, None, None)
+
+
+def test_record_checks_use_the_catalogue_column_sizes():
+    from app.services.deezer import records
+
+    assert records.TEXT_MAX == Song.title.type.length == Song.artist_name.type.length == Artist.name.type.length
+    assert records.TEXT_MAX == Album.title.type.length
+    assert records.URL_MAX == Song.preview_url.type.length == Album.cover_url.type.length
+    assert records.URL_MAX == Artist.picture_url.type.length
+    assert records.ISRC_MAX == Song.isrc.type.length
+
+
+@pytest.mark.parametrize(("setting", "value", "answer", "cause"), [
+    ("DEEZER_ATTEMPT_DEADLINE", 0.3, trickled({"data": []}, interval=0.01, pad_to=1000),
+     "took longer than the 0.3 s an attempt may take"),
+    ("DEEZER_MAX_RESPONSE_BYTES", 100, trickled({"data": []}, interval=0, pad_to=1000), "over the 100-byte cap"),
+])
+def test_attempt_caps_come_from_the_config(app, monkeypatch, setting, value, answer, cause):
+    monkeypatch.setattr(ingestion, "DeezerClient", functools.partial(DeezerClient, max_attempts=1))
+    monkeypatch.setitem(app.config, setting, value)
+    with FakeDeezer({"/chart/0/tracks": answer}) as fake:
+        monkeypatch.setitem(app.config, "DEEZER_API_URL", fake.url)
+        job = create_sync_job(DeezerSource("chart"), 10, None)
+        with ingestion.deezer_client() as client, pytest.raises(DeezerUnavailableError):
+            run_sync_job(job.id, client)
+
+    assert cause in db.session.get(SyncJob, job.id).error

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime
 import email.utils
+import json
 import logging
 import math
 import random as random_module
@@ -12,6 +13,7 @@ from functools import partial
 from typing import Any, Callable, Iterator, Mapping
 
 import requests
+import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
 from .errors import DeezerPermanentError, DeezerUnavailableError
@@ -33,6 +35,12 @@ BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_MAX_SECONDS = 30.0
 MAX_CONNECT_TIMEOUT = 10.0
 MAX_READ_TIMEOUT = 30.0
+# Per attempt, whatever the server does: the read timeout alone is per read, so a body trickled a byte at a time
+# would hold an attempt for as long as the server likes, and an endless one would fill the memory.
+ATTEMPT_DEADLINE_SECONDS = 60.0
+MAX_RESPONSE_BYTES = 10 * 1024 * 1024
+# A Deezer page of 100 tracks is about 100 KB: reads this size keep the Python loop short.
+READ_CHUNK_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -63,13 +71,18 @@ class DeezerClient:
         session: requests.Session | None = None,
         connect_timeout: float = 10,
         read_timeout: float = 30,
+        attempt_deadline: float = ATTEMPT_DEADLINE_SECONDS,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
         max_attempts: int = 5,
         sleep: Callable[[float], None] = time.sleep,
         random: Callable[[], float] = random_module.random,
+        monotonic: Callable[[], float] = time.monotonic,
     ):
         if not 0 < connect_timeout <= MAX_CONNECT_TIMEOUT or not 0 < read_timeout <= MAX_READ_TIMEOUT:
             raise ValueError(f"Deezer timeouts must be within {MAX_CONNECT_TIMEOUT:g} s (connect) "
                              f"and {MAX_READ_TIMEOUT:g} s (read)")
+        if not attempt_deadline > 0 or max_response_bytes < 1:
+            raise ValueError("attempt_deadline and max_response_bytes must be positive")
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self._urls = PinnedUrls(base_url)
@@ -77,9 +90,12 @@ class DeezerClient:
         self._owns_session = session is None
         self._session = session if session is not None else _pooled_session()
         self._timeout = (connect_timeout, read_timeout)
+        self._attempt_deadline = attempt_deadline
+        self._max_response_bytes = max_response_bytes
         self._max_attempts = max_attempts
         self._sleep = sleep
         self._random = random
+        self._monotonic = monotonic
 
     def iter_track_pages(self, source: DeezerSource, limit: int) -> Iterator[TrackPage]:
         """Stream `source`'s first `limit` tracks page by page, in the source's order.
@@ -123,19 +139,50 @@ class DeezerClient:
         raise DeezerUnavailableError(source, last_cause, attempts=self._max_attempts, path=self._urls.path_of(url))
 
     def _attempt(self, source: DeezerSource, url: str) -> _Outcome:
+        started = self._monotonic()
         try:
-            response = self._session.get(url, timeout=self._timeout)
-        except requests.Timeout as exc:  # before ConnectionError: ConnectTimeout is both
+            with self._session.get(url, timeout=self._timeout, stream=True) as response:
+                body = self._read_body(response, started)
+        except _BodyRefused as exc:
+            return _Outcome(retry_cause=str(exc))
+        # Before ConnectionError: ConnectTimeout is both. Reads of the raw body raise urllib3's own errors.
+        except (requests.Timeout, urllib3.exceptions.TimeoutError) as exc:
             return _Outcome(retry_cause=f"timed out ({exc})")
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
-                requests.exceptions.ContentDecodingError) as exc:
+                requests.exceptions.ContentDecodingError, urllib3.exceptions.HTTPError) as exc:
             return _Outcome(retry_cause=f"connection failed ({exc})")
-        return _classify(source, response)
+        return _classify(source, response, body)
+
+    def _read_body(self, response: requests.Response, started: float) -> bytes:
+        """The body, read as it arrives and given up past the attempt's deadline or byte cap.
+
+        `read1` returns whatever one read of the socket brings (requests' `iter_content` waits for whole
+        chunks), so a trickled body meets the deadline within one read timeout; decoded bytes are what is
+        counted, so a compressed body cannot expand past the cap either.
+        """
+        cap = self._max_response_bytes
+        declared = response.headers.get("Content-Length", "")
+        if declared.isascii() and declared.isdigit() and int(declared) > cap:
+            raise _BodyRefused(f"announced a body of {declared} bytes, over the {cap}-byte cap")
+        body = bytearray()
+        while True:
+            if self._monotonic() - started > self._attempt_deadline:
+                raise _BodyRefused(f"took longer than the {self._attempt_deadline:g} s an attempt may take")
+            chunk = response.raw.read1(READ_CHUNK_BYTES, decode_content=True)
+            if not chunk:
+                return bytes(body)
+            body += chunk
+            if len(body) > cap:
+                raise _BodyRefused(f"sent a body over the {cap}-byte cap")
 
     def _backoff_seconds(self, attempt: int) -> float:
         # Exponential, capped; half of it random so workers that failed together do not retry together.
         ceiling = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
         return ceiling * (0.5 + 0.5 * self._random())
+
+
+class _BodyRefused(Exception):
+    """The response body broke the attempt's deadline or byte cap; the message says which."""
 
 
 def _pooled_session() -> requests.Session:
@@ -150,8 +197,8 @@ def _pooled_session() -> requests.Session:
     return session
 
 
-def _classify(source: DeezerSource, response: requests.Response) -> _Outcome:
-    body = _json_or_none(response)
+def _classify(source: DeezerSource, response: requests.Response, raw_body: bytes) -> _Outcome:
+    body = _json_or_none(raw_body)
     # Deezer sends its errors, the quota included, with HTTP 200: look at the body before the status.
     error = body.get("error") if isinstance(body, dict) else None
     if error:
@@ -178,10 +225,10 @@ def _classify(source: DeezerSource, response: requests.Response) -> _Outcome:
     return _Outcome(body=body)
 
 
-def _json_or_none(response: requests.Response) -> Any:
+def _json_or_none(raw_body: bytes) -> Any:
     try:
-        return response.json()
-    except ValueError:  # requests' JSONDecodeError, also for an empty or truncated body
+        return json.loads(raw_body)
+    except (ValueError, RecursionError):  # also an empty or truncated body, or nesting deeper than Python's stack
         return None
 
 

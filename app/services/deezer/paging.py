@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any, Callable, Iterator, Mapping
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
@@ -22,6 +23,9 @@ logger = logging.getLogger(__name__)
 
 # Deezer serves up to 100 items per page when asked; fewer pages means fewer requests against the quota.
 PAGE_SIZE = 100
+# A source that keeps answering without a usable track (malformed items and a `next` that never ends, or an
+# artist's albums that are all gone) is given up after this many requests in a row, whatever the limit.
+MAX_FETCHES_WITHOUT_TRACK = 10
 
 FetchJson = Callable[[str], Mapping[str, Any]]
 
@@ -40,6 +44,10 @@ class PinnedUrls:
         self._scheme = base.scheme
         self._netloc = base.netloc
         self._prefix = base.path.rstrip("/")
+
+    @property
+    def scheme(self) -> str:
+        return self._scheme
 
     def build(self, path: str, params: Mapping[str, Any] | None = None) -> str:
         query = urlencode(params or {}, quote_via=quote)
@@ -65,23 +73,38 @@ class TrackPageWalker:
     """
 
     def __init__(self, fetch_json: FetchJson, urls: PinnedUrls, source: DeezerSource, limit: int,
-                 *, page_size: int = PAGE_SIZE):
+                 *, page_size: int = PAGE_SIZE, max_fetches_without_track: int = MAX_FETCHES_WITHOUT_TRACK):
         self._fetch_json = fetch_json
         self._urls = urls
         self._source = source
         self._remaining = limit
         self._page_size = page_size
+        self._max_fetches_without_track = max_fetches_without_track
+        self._fetches_without_track = 0
+        # Links handed to clients: https, or whatever the configured base (a local stand-in) is served over.
+        self._url_schemes = frozenset({"https", urls.scheme})
         self.pages_fetched = 0
+        self.items_skipped = 0
 
     def __iter__(self) -> Iterator[TrackPage]:
         if self._remaining <= 0:
             return
-        for tracks in self._track_batches():
-            taken = tracks[: self._remaining]
-            self._remaining -= len(taken)
-            yield TrackPage(tracks=taken, pages_fetched=self.pages_fetched)
-            if self._remaining == 0:
-                return
+        try:
+            for tracks in self._track_batches():
+                if tracks:
+                    self._fetches_without_track = 0
+                taken = tracks[: self._remaining]
+                self._remaining -= len(taken)
+                yield self._page(taken)
+                if self._remaining == 0:
+                    return
+        except _CutShort as stop:
+            logger.warning("Stopping the sync of %s: %s", self._source.describe(), stop)
+            yield self._page([], cut_short=str(stop))
+
+    def _page(self, tracks: list[TrackRecord], cut_short: str | None = None) -> TrackPage:
+        return TrackPage(tracks=tracks, pages_fetched=self.pages_fetched, items_skipped=self.items_skipped,
+                         cut_short=cut_short)
 
     def _track_batches(self) -> Iterator[list[TrackRecord]]:
         source = self._source
@@ -113,12 +136,9 @@ class TrackPageWalker:
         albums_url = self._urls.build(f"/artist/{artist_id}/albums", {"limit": self._page_size})
         for albums_page in self._pages(albums_url):
             yield []  # an albums page is a fetched page too; the consumer's page count moves on
-            for item in _items(albums_page):
-                try:
-                    album = parse_album(item, artist=artist)
-                except MalformedItemError as exc:
-                    logger.warning("Skipping a malformed album of %s: %s", self._source.describe(), exc)
-                    continue
+            albums = self._parse_items(albums_page, "albums",
+                                       partial(parse_album, artist=artist, url_schemes=self._url_schemes))
+            for album in albums:
                 yield from self._tracks_of_listed_album(album, artist)
 
     def _tracks_of_listed_album(self, album: AlbumRecord, artist: ArtistRecord) -> Iterator[list[TrackRecord]]:
@@ -137,18 +157,26 @@ class TrackPageWalker:
                    ) -> Iterator[list[TrackRecord]]:
         # Ask for no more than we still need; `next` links then carry Deezer's own paging as given.
         first_url = self._urls.build(path, {**(params or {}), "limit": min(self._page_size, self._remaining)})
+        parse = partial(parse_track, album=album, artist=artist, url_schemes=self._url_schemes)
         for body in self._pages(first_url):
-            yield self._parse_tracks(body, album=album, artist=artist)
+            yield self._parse_items(body, "tracks", parse)
 
-    def _parse_tracks(self, body: Mapping[str, Any], *, album: AlbumRecord | None,
-                      artist: ArtistRecord | None) -> list[TrackRecord]:
-        tracks = []
+    def _parse_items(self, body: Mapping[str, Any], what: str, parse: Callable[[Mapping[str, Any]], Any]) -> list:
+        """The page's items that parse; the others are counted in `items_skipped` and logged once per page."""
+        parsed, skipped, first_problem = [], 0, None
         for item in _items(body):
             try:
-                tracks.append(parse_track(item, album=album, artist=artist))
+                if not isinstance(item, Mapping):
+                    raise MalformedItemError(f"item is not an object: {type(item).__name__}")
+                parsed.append(parse(item))
             except MalformedItemError as exc:
-                logger.warning("Skipping a malformed track of %s: %s", self._source.describe(), exc)
-        return tracks
+                skipped += 1
+                first_problem = first_problem or str(exc)
+        if skipped:
+            self.items_skipped += skipped
+            logger.warning("Skipped %d malformed %s of %s on one page (the first: %s)",
+                           skipped, what, self._source.describe(), first_problem)
+        return parsed
 
     def _pages(self, first_url: str) -> Iterator[Mapping[str, Any]]:
         """Follow `next` from `first_url`; a short page is not the last one, only a missing `next` is."""
@@ -160,7 +188,11 @@ class TrackPageWalker:
             next_link = body.get("next")
             if not _items(body) or not isinstance(next_link, str) or not next_link:
                 return
-            url = self._urls.pin(next_link)
+            try:
+                url = self._urls.pin(next_link)
+            except ValueError:  # not a URL at all (an unclosed IPv6 bracket, say): there is nowhere to go
+                logger.warning("Deezer sent an unusable next link for %s; stopping there", self._source.describe())
+                return
             if url in seen:
                 logger.warning("Deezer repeated the page %s for %s; stopping there",
                                self._urls.path_of(url), self._source.describe())
@@ -170,18 +202,25 @@ class TrackPageWalker:
     def _parse_metadata(self, parse, body):
         # Without the album or artist itself there is nothing to attach the tracks to.
         try:
-            return parse(body)
+            return parse(body, url_schemes=self._url_schemes)
         except MalformedItemError as exc:
             raise DeezerPermanentError(self._source, None, f"unexpected response: {exc}") from exc
 
     def _fetch(self, url: str) -> Mapping[str, Any]:
+        # Counted before the request: an album that is gone (skipped on "no data") costs a request too.
+        if self._fetches_without_track >= self._max_fetches_without_track:
+            raise _CutShort(f"Deezer answered {self._fetches_without_track} requests in a row without a usable "
+                            "track; stopped there")
+        self._fetches_without_track += 1
         body = self._fetch_json(url)
         self.pages_fetched += 1
         return body
 
 
-def _items(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+class _CutShort(Exception):
+    """The walk gives up on a source that keeps answering without usable tracks."""
+
+
+def _items(body: Mapping[str, Any]) -> list[Any]:
     data = body.get("data")
-    if not isinstance(data, list):
-        return []
-    return [item for item in data if isinstance(item, Mapping)]
+    return data if isinstance(data, list) else []

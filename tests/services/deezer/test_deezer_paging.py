@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from app.services.deezer import DeezerClient, DeezerPermanentError, DeezerSource
+from app.services.deezer.paging import MAX_FETCHES_WITHOUT_TRACK
 
 
 def all_tracks(pages):
@@ -293,3 +294,109 @@ def test_large_source_is_streamed_one_page_at_a_time(deezer, serve_generated_tra
 
     assert seen == 5000
     assert len(served) == 50
+
+
+# --- a source that keeps answering without usable tracks ----------------------------------------------------------
+
+def serve_pages(requests_mock, url, page_of, *, pages=200):
+    """Serve `pages` pages at `url` (Deezer's `index` paging, `next` on every page but the last); `page_of(n)` gives
+    the n-th page's items. Returns the indexes served, in order."""
+    served = []
+
+    def page(request, context):
+        number = int(query_of(request).get("index", 0))
+        served.append(number)
+        body = {"data": page_of(number), "total": pages}
+        if number + 1 < pages:
+            body["next"] = f"https://api.deezer.com{urlsplit(url).path}?index={number + 1}"
+        return body
+
+    requests_mock.get(url, json=page)
+    return served
+
+
+def malformed(number):
+    return {"id": "²", "title": f"broken {number}"}
+
+
+def test_endless_pages_of_malformed_items_are_given_up(deezer, requests_mock, base_url):
+    served = serve_pages(requests_mock, f"{base_url}/search", lambda n: [malformed(n)] * 10)
+
+    pages = list(deezer.iter_track_pages(DeezerSource("query", "x"), 50))
+
+    assert len(served) == MAX_FETCHES_WITHOUT_TRACK  # not every page Deezer would give
+    assert all_tracks(pages) == []
+    assert pages[-1].cut_short and "10 requests in a row without a usable track" in pages[-1].cut_short
+    assert pages[-1].items_skipped == 10 * MAX_FETCHES_WITHOUT_TRACK
+    assert [page.cut_short for page in pages[:-1]] == [None] * MAX_FETCHES_WITHOUT_TRACK
+
+
+def test_pages_without_tracks_between_good_ones_do_not_stop_the_walk(deezer, requests_mock, base_url,
+                                                                     generated_track_item):
+    # One good track every ninth page: each run of junk stays under the cut.
+    def page_of(number):
+        return [generated_track_item(number + 1)] if number % 9 == 8 else [malformed(number)]
+
+    serve_pages(requests_mock, f"{base_url}/search", page_of, pages=90)
+
+    pages = list(deezer.iter_track_pages(DeezerSource("query", "x"), 1000))
+
+    assert len(all_tracks(pages)) == 10
+    assert pages[-1].pages_fetched == 90 and pages[-1].cut_short is None
+    assert pages[-1].items_skipped == 80
+
+
+def test_artist_whose_endless_albums_are_all_gone_is_given_up(deezer, requests_mock, recorded, base_url):
+    requests_mock.get(f"{base_url}/artist/27", json=recorded("artist_27.json"))
+    requests_mock.get(f"{base_url}/artist/27/top", json={"data": [], "total": 0})
+    album = recorded("artist_27_albums_page1.json")["data"][0]
+    serve_pages(requests_mock, f"{base_url}/artist/27/albums", lambda n: [{**album, "id": 1000 + n}])
+    gone = recorded("error_album_not_found.json")
+    requests_mock.get(re.compile(re.escape(base_url) + r"/album/\d+/tracks"), json=gone)
+
+    pages = list(deezer.iter_track_pages(DeezerSource("artist", 27), 100))
+
+    assert requests_mock.call_count == MAX_FETCHES_WITHOUT_TRACK
+    assert pages[-1].cut_short is not None
+
+
+def test_items_that_are_not_objects_are_skipped_and_counted(deezer, requests_mock, base_url, generated_track_item):
+    requests_mock.get(f"{base_url}/chart/0/tracks",
+                      json={"data": [None, "track", 7, [], generated_track_item(1), malformed(2)]})
+
+    pages = list(deezer.iter_track_pages(DeezerSource("chart"), 100))
+
+    assert [t.deezer_id for t in all_tracks(pages)] == [1]
+    assert pages[-1].items_skipped == 5
+
+
+def test_unusable_next_link_ends_the_walk(deezer, requests_mock, base_url, generated_track_item):
+    requests_mock.get(f"{base_url}/search", json={"data": [generated_track_item(1)], "next": "https://[::1/search"})
+
+    pages = list(deezer.iter_track_pages(DeezerSource("query", "x"), 100))
+
+    assert len(all_tracks(pages)) == 1 and requests_mock.call_count == 1
+
+
+def test_a_base_served_over_http_keeps_http_links_and_only_those(limiter, requests_mock, base_url,
+                                                                  generated_track_item):
+    assert base_url.startswith("http://")
+    kept, dropped = generated_track_item(1), generated_track_item(2)
+    kept["preview"], dropped["preview"] = "http://127.0.0.1:9/preview/1.mp3", "javascript:alert(1)"
+    requests_mock.get(f"{base_url}/chart/0/tracks", json={"data": [kept, dropped]})
+
+    with DeezerClient(base_url, limiter, sleep=lambda seconds: None) as client:
+        tracks = all_tracks(client.iter_track_pages(DeezerSource("chart"), 100))
+
+    assert [t.preview_url for t in tracks] == [kept["preview"], None]
+
+
+def test_an_https_base_refuses_http_links(limiter, requests_mock, generated_track_item):
+    item = generated_track_item(1)
+    item["preview"] = "http://cdnt-preview.dzcdn.net/preview/1.mp3"
+    requests_mock.get("https://api.deezer.test/chart/0/tracks", json={"data": [item]})
+
+    with DeezerClient("https://api.deezer.test", limiter, sleep=lambda seconds: None) as client:
+        tracks = all_tracks(client.iter_track_pages(DeezerSource("chart"), 100))
+
+    assert tracks[0].preview_url is None

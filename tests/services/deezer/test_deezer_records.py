@@ -210,3 +210,90 @@ def test_source_describes_itself(source, described):
 def test_invalid_source_is_rejected(kind, value):
     with pytest.raises(ValueError):
         DeezerSource(kind, value)
+
+
+# --- hostile items: every field checked, the item skipped or the field unknown ---------------------------------
+
+def search_item(recorded, **changes):
+    return {**recorded("search_billy_jean_limit2.json")["data"][0], **changes}
+
+
+@pytest.mark.parametrize("changes", [
+    {"id": "²"},  # passes str.isdigit(), fails int()
+    {"id": "١٢٣"},  # Arabic-Indic digits: a decimal to Python, not to Deezer
+    {"id": 2**63}, {"id": str(2**63)}, {"id": "9" * 5000}, {"id": 0}, {"id": -3}, {"id": "-3"}, {"id": "1e3"},
+    {"id": 1.0}, {"id": True},
+    {"duration": 10**12}, {"duration": -1}, {"duration": "²"}, {"duration": 3.5}, {"duration": 24 * 3600 + 1},
+    {"track_position": 2**31}, {"disk_number": -1},
+    {"title": "x" * 301}, {"title": "nul \x00 inside"}, {"title": "lone \ud800 surrogate"}, {"title": 42},
+], ids=lambda changes: repr(changes)[:40])
+def test_item_with_an_unusable_value_is_malformed(recorded, changes):
+    with pytest.raises(MalformedItemError):
+        parse_track(search_item(recorded, **changes))
+
+
+@pytest.mark.parametrize("field, value", [("id", 2**63), ("id", "²"), ("name", " "), ("name", "n" * 301)])
+def test_item_whose_artist_or_album_is_unusable_is_malformed(recorded, field, value):
+    item = search_item(recorded)
+    for nested in ("artist", "album"):
+        broken = {**item, nested: {**item[nested], field: value}}
+        if nested == "album" and field == "name":
+            broken["album"] = {**item["album"], "title": value}
+        with pytest.raises(MalformedItemError):
+            parse_track(broken)
+
+
+def test_values_at_the_edges_of_their_ranges_are_kept(recorded):
+    item = search_item(recorded, id=str(2**63 - 1), duration=24 * 3600, title="t" * 300,
+                       track_position=2**31 - 1, disk_number=0)
+
+    track = parse_track(item)
+
+    assert (track.deezer_id, track.duration_ms, len(track.title)) == (2**63 - 1, 24 * 3600 * 1000, 300)
+    assert (track.track_position, track.disk_number) == (2**31 - 1, 0)
+
+
+def test_html_in_a_title_is_kept_as_data(recorded):
+    title = '<script>alert("x")</script> & <b>bold</b>'
+    assert parse_track(search_item(recorded, title=title)).title == title
+
+
+@pytest.mark.parametrize("url", [
+    "javascript:alert(document.cookie)", "JavaScript:alert(1)", "data:text/html,<script>alert(1)</script>",
+    "http://cdnt-preview.dzcdn.net/preview.mp3", "ftp://cdnt-preview.dzcdn.net/preview.mp3", "//evil.example/x",
+    "https:///no-host", " https://cdnt-preview.dzcdn.net/a.mp3", "https://cdnt-preview.dzcdn.net/a\n.mp3",
+    "https://[::1/a.mp3", "https://cdnt-preview.dzcdn.net/" + "a" * 500, 12,
+])
+def test_preview_cover_and_picture_urls_other_than_https_are_unknown(recorded, url):
+    item = search_item(recorded, preview=url)
+    item["album"] = {**item["album"], "cover_big": url}
+    artist = {**recorded("artist_27.json"), "picture_big": url}
+
+    track = parse_track(item)
+
+    assert (track.preview_url, track.album.cover_url, parse_artist(artist).picture_url) == (None, None, None)
+
+
+def test_https_urls_are_kept_and_more_schemes_only_when_allowed(recorded):
+    item = search_item(recorded, preview="http://127.0.0.1:8000/preview.mp3")
+
+    assert parse_track(item).preview_url is None
+    assert parse_track(item, url_schemes=frozenset({"https", "http"})).preview_url == item["preview"]
+    assert parse_track(search_item(recorded)).preview_url.startswith("https://")
+
+
+@pytest.mark.parametrize("isrc", ["X" * 13, "", "nul\x00", 12345])
+def test_unusable_isrc_is_unknown(recorded, isrc):
+    assert parse_track(search_item(recorded, isrc=isrc)).isrc is None
+
+
+@pytest.mark.parametrize("date", ["2024-02-30", "0000-00-00", "yesterday", "2024-01-01" + "0" * 1000, 20240101])
+def test_invalid_release_date_is_unknown(recorded, date):
+    item = {**recorded("artist_27_albums_page1.json")["data"][0], "release_date": date}
+    assert parse_album(item).release_date is None
+
+
+def test_a_malformed_items_message_is_short_and_escaped(recorded):
+    with pytest.raises(MalformedItemError) as malformed:
+        parse_track(search_item(recorded, id="\n" + "9" * 10_000))
+    assert len(str(malformed.value)) < 120 and "\n" not in str(malformed.value)
