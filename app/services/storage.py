@@ -13,8 +13,7 @@ import os
 import secrets
 import shutil
 import tempfile
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Protocol
 
@@ -23,6 +22,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
+from app import clock
 from app.errors import InvalidInput, NotFound
 
 logger = logging.getLogger(__name__)
@@ -70,38 +70,21 @@ def _check_expires_in(expires_in: int) -> None:
 
 
 class _ClockedSigner(TimestampSigner):
-    """A TimestampSigner whose notion of "now" is injectable, so expiry is testable without sleeping."""
-
-    def __init__(self, *args, clock: Callable[[], float], **kwargs):
-        super().__init__(*args, **kwargs)
-        self._clock = clock
+    """A TimestampSigner on the app's clock (itsdangerous reads `time.time` itself), so tests can move it."""
 
     def get_timestamp(self) -> int:
-        return int(self._clock())
+        return int(clock.timestamp())
 
 
 class LocalStorage:
     """Files under a directory; served by the web layer at `<base_url_path>/<token>`."""
 
-    def __init__(
-        self,
-        root: str | Path,
-        secret_key: str,
-        base_url_path: str = "/media",
-        *,
-        clock: Callable[[], float] = time.time,
-    ):
+    def __init__(self, root: str | Path, secret_key: str, base_url_path: str = "/media"):
         if not secret_key:
             raise ValueError("LocalStorage needs a non-empty secret_key to sign media URLs")
         self.root = Path(root).resolve()
         self.base_url_path = base_url_path.rstrip("/")
-        self._clock = clock
-        self._serializer = URLSafeTimedSerializer(
-            secret_key,
-            salt=MEDIA_TOKEN_SALT,
-            signer=_ClockedSigner,
-            signer_kwargs={"clock": clock},
-        )
+        self._serializer = URLSafeTimedSerializer(secret_key, salt=MEDIA_TOKEN_SALT, signer=_ClockedSigner)
 
     def _path_for(self, key: str) -> Path:
         """The file path of a key; refuses keys that could point outside the root."""
@@ -160,7 +143,7 @@ class LocalStorage:
         key, expires_in = payload.get("key"), payload.get("expires_in")
         if not isinstance(key, str) or not isinstance(expires_in, int):
             raise NotFound("This link is invalid or has expired.")
-        age = int(self._clock()) - int(signed_at.timestamp())
+        age = int(clock.timestamp()) - int(signed_at.timestamp())
         if age > expires_in:
             raise NotFound("This link is invalid or has expired.")
         return key

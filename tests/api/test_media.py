@@ -1,6 +1,5 @@
 """GET /media/<token>: files of the local backend, behind signed, expiring tokens."""
 import io
-import time
 
 import pytest
 
@@ -45,10 +44,14 @@ def test_export_file_is_served_as_a_json_attachment(app, client, local_backend):
     assert response.headers["Content-Disposition"].startswith("attachment")
 
 
-def test_expired_token_is_404(app, client, local_backend):
-    stored(app, "avatars/a.png", b"png", "image/png")
-    two_hours_ago = LocalStorage(app.config["STORAGE_LOCAL_ROOT"], app.config["SECRET_KEY"], clock=lambda: time.time() - 7200)
-    response = get(client, two_hours_ago.url("avatars/a.png", expires_in=3600))
+def test_token_is_valid_for_its_whole_lifetime_then_404(app, client, local_backend, clock):
+    url = stored(app, "avatars/a.png", b"png", "image/png")
+    clock.advance(app.config["MEDIA_URL_TTL"])
+    assert get(client, url).status_code == 200
+
+    clock.advance(1)
+    response = get(client, url)
+
     assert response.status_code == 404
     assert error_codes(response) == ["not_found"]
 

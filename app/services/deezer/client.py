@@ -16,6 +16,8 @@ import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
+from app import clock
+
 from .errors import DeezerPermanentError, DeezerUnavailableError
 from .metrics import DEEZER_QUOTA_PAUSES, DEEZER_REQUESTS
 from .paging import PinnedUrls, TrackPageWalker
@@ -268,4 +270,4 @@ def _seconds_until_http_date(value: str) -> float | None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=datetime.timezone.utc)
-    return (when - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+    return (when - clock.utcnow()).total_seconds()
