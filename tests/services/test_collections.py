@@ -1,5 +1,3 @@
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
@@ -7,6 +5,7 @@ from app.errors import Conflict, Forbidden, NotFound
 from app.extensions import db
 from app.models import Activity, Collection, CollectionItem, User
 from app.services import collections
+from tests.concurrency import run_concurrently
 from tests.factories import make_collection, make_song
 
 
@@ -128,28 +127,6 @@ def test_deleting_a_collection_leaves_no_orphans(owner, songs):
     assert counts == [0, 0, 0]
 
 
-def _run_in_threads(app, jobs):
-    """Run each job in its own thread, app context and session, all released together; return their errors."""
-    barrier, errors = threading.Barrier(len(jobs)), []
-
-    def run(job):
-        with app.app_context():
-            try:
-                barrier.wait()
-                job()
-            except Exception as error:  # noqa: BLE001 - reported to the test below
-                errors.append(error)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return errors
-
-
 def test_concurrent_adds_keep_positions_without_gaps_or_duplicates(app, owner):
     song_ids = [make_song().id for _ in range(8)]
     collection_id, owner_id = make_collection(owner).id, owner.id
@@ -157,8 +134,7 @@ def test_concurrent_adds_keep_positions_without_gaps_or_duplicates(app, owner):
     def adder(song_id, position):
         return lambda: collections.add_item(db.session.get(User, owner_id), collection_id, song_id, position)
 
-    errors = _run_in_threads(app, [adder(song_id, 1 if i % 2 else None) for i, song_id in enumerate(song_ids)])
-    assert errors == []
+    run_concurrently(app, [adder(song_id, 1 if i % 2 else None) for i, song_id in enumerate(song_ids)])
     assert sorted(order(collection_id)) == sorted(song_ids)
 
 
@@ -174,6 +150,5 @@ def test_concurrent_moves_and_adds_keep_positions_without_gaps_or_duplicates(app
             for song, position in zip(existing[:5], [6, 1, 3, 5, 2])]
     jobs += [as_owner(collections.add_item, song_id, 2) for song_id in new_ids]
     jobs += [as_owner(collections.remove_item, existing[5].id)]
-    errors = _run_in_threads(app, jobs)
-    assert errors == []
+    run_concurrently(app, jobs)
     assert sorted(order(collection_id)) == sorted([s.id for s in existing[:5]] + new_ids)

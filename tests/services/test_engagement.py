@@ -1,5 +1,3 @@
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
@@ -7,6 +5,7 @@ from app.errors import Conflict, Forbidden, NotFound
 from app.extensions import db
 from app.models import Activity, Comment, Like, Notification, Review
 from app.services import engagement
+from tests.concurrency import run_concurrently
 from tests.factories import make_comment, make_like, make_review, make_song
 
 
@@ -114,19 +113,9 @@ def test_deleting_a_comment_removes_its_activity_and_notification(make_user):
 def test_concurrent_likes_of_one_review_make_one_like(app, make_user):
     author, fan = make_user(), make_user()
     review_id, fan_id = make_review(author).id, fan.id
-    results, barrier = [], threading.Barrier(4)
 
-    def worker():
-        with app.app_context():
-            barrier.wait()
-            user = db.session.get(type(fan), fan_id)
-            results.append(engagement.like(user, "Review", review_id)[1])
-            db.session.remove()
+    def like():
+        return engagement.like(db.session.get(type(fan), fan_id), "Review", review_id)[1]
 
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(results) == [False, False, False, True]
+    assert sorted(run_concurrently(app, [like] * 4)) == [False, False, False, True]
     assert count(Like) == 1 and count(Notification) == 1 and count(Activity) == 1

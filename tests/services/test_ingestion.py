@@ -21,6 +21,7 @@ from app.services.deezer import (
 from app.services.deezer.records import parse_track
 from app.services.ingestion import UNKNOWN_ALBUM_TITLE, store_tracks
 from app.services.sync_jobs import create_sync_job, run_sync_job
+from tests.concurrency import run_concurrently
 from tests.conftest import ON_POSTGRES
 from tests.fakes.deezer_server import (
     FakeDeezer,
@@ -353,27 +354,14 @@ def test_overlapping_jobs_at_once_store_each_song_once(app):
     bodies_a = list(generated_pages(600, first_id=1))
     bodies_a = bodies_a[3:] + bodies_a[:3]
     bodies_b = list(generated_pages(600, first_id=301))
-    barrier = threading.Barrier(2)
+    pages_together = threading.Barrier(2)  # page n of one job is written while page n of the other is
     jobs = [create_sync_job(DeezerSource("query", name), 1000, None).id for name in ("a", "b")]
-    errors = []
 
-    def run(job_id, bodies):
-        with app.app_context():
-            try:
-                run_sync_job(job_id, PagesClient(bodies, barrier))
-            except Exception as exc:  # pragma: no cover - reported by the assert below
-                errors.append(exc)
-                barrier.abort()
-            finally:
-                db.session.remove()
+    run_concurrently(app, [
+        functools.partial(run_sync_job, job_id, PagesClient(bodies, pages_together))
+        for job_id, bodies in zip(jobs, (bodies_a, bodies_b))
+    ], timeout=120)
 
-    threads = [threading.Thread(target=run, args=args) for args in zip(jobs, (bodies_a, bodies_b))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-
-    assert errors == []
     done = [db.session.get(SyncJob, job_id) for job_id in jobs]
     assert [job.status for job in done] == ["finished", "finished"]
     assert sum(job.created for job in done) == 900 and sum(job.updated for job in done) == 0
@@ -398,6 +386,7 @@ def test_album_source_corrects_an_album_artist_first_guessed_from_a_track(sync, 
     album = db.session.scalar(select(Album).where(Album.deezer_id == 302127))
     assert db.session.get(Artist, album.artist_id).deezer_id == 27
     assert song(item["id"]).disk_number == 1
+
 
 # --- what a hostile or broken Deezer sends ------------------------------------------------------------------------
 

@@ -1,4 +1,3 @@
-import threading
 from datetime import timedelta
 
 import pytest
@@ -6,6 +5,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import MAX_ID, Activity, Follow, Notification, utcnow
+from tests.concurrency import run_concurrently
 from tests.conftest import error_codes
 
 PROFILE_FIELDS = {"id", "username", "bio", "profile_picture_url", "followers_count", "following_count", "followed_by_me"}
@@ -39,24 +39,11 @@ def test_second_follow_is_200_and_changes_nothing(client, make_user, headers):
 def test_concurrent_follow_requests_make_one_follow(app, make_user, headers):
     bob_id = make_user().id
     attempts = 4
-    barrier, statuses, errors = threading.Barrier(attempts), [], []
 
-    def run():
-        try:
-            with app.app_context():
-                test_client = app.test_client()
-                barrier.wait(timeout=10)
-                statuses.append(test_client.post(f"/api/v1/users/{bob_id}/follow", headers=headers).status_code)
-        except Exception as error:  # collected and asserted on below
-            errors.append(error)
+    def follow():
+        return app.test_client().post(f"/api/v1/users/{bob_id}/follow", headers=headers).status_code
 
-    threads = [threading.Thread(target=run) for _ in range(attempts)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert sorted(statuses) == [200] * (attempts - 1) + [201]
+    assert sorted(run_concurrently(app, [follow] * attempts)) == [200] * (attempts - 1) + [201]
     assert (count(Follow), count(Activity), count(Notification)) == (1, 1, 1)
 
 

@@ -1,5 +1,4 @@
 """Refresh-token rotation with reuse detection (v2)."""
-import threading
 from datetime import timedelta
 
 import pytest
@@ -8,6 +7,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import RefreshToken, utcnow
 from app.services.tokens import hash_token
+from tests.concurrency import run_concurrently
 from tests.conftest import error_codes
 
 
@@ -67,19 +67,9 @@ def test_refresh_validates_body(client, body):
 
 
 def test_concurrent_refreshes_with_the_same_token_have_one_winner(app, session):
-    results = []
-    barrier = threading.Barrier(2)
-
     def attempt():
-        with app.test_client() as client:
-            barrier.wait()
-            results.append(refresh(client, session["refresh_token"]).status_code)
+        return refresh(app.test_client(), session["refresh_token"]).status_code
 
-    threads = [threading.Thread(target=attempt) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(results) == [200, 401]
+    assert sorted(run_concurrently(app, [attempt] * 2)) == [200, 401]
     winners = db.session.scalars(select(RefreshToken).where(RefreshToken.revoked_reason == "rotated")).all()
     assert len(winners) == 1

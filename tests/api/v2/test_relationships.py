@@ -1,10 +1,9 @@
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import MAX_ID, Activity, Follow, Notification
+from tests.concurrency import run_concurrently
 from tests.conftest import error_codes
 
 
@@ -25,25 +24,11 @@ def test_relationship_is_201_then_200_with_one_row(client, make_user, headers):
 def test_concurrent_relationship_requests_make_one_follow(app, make_user, headers):
     bob_id = make_user().id
     attempts = 4
-    barrier, statuses, errors = threading.Barrier(attempts), [], []
 
-    def run():
-        try:
-            with app.app_context():
-                test_client = app.test_client()
-                barrier.wait(timeout=10)
-                response = test_client.post("/api/v2/relationships", json={"followed_id": bob_id}, headers=headers)
-                statuses.append(response.status_code)
-        except Exception as error:  # collected and asserted on below
-            errors.append(error)
+    def follow():
+        return app.test_client().post("/api/v2/relationships", json={"followed_id": bob_id}, headers=headers).status_code
 
-    threads = [threading.Thread(target=run) for _ in range(attempts)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert sorted(statuses) == [200] * (attempts - 1) + [201]
+    assert sorted(run_concurrently(app, [follow] * attempts)) == [200] * (attempts - 1) + [201]
     assert (count(Follow), count(Activity), count(Notification)) == (1, 1, 1)
 
 
