@@ -1,4 +1,5 @@
 """Configuration classes, read from the environment (and a .env file when present)."""
+import logging
 import os
 import secrets
 from pathlib import Path
@@ -6,6 +7,8 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 load_dotenv()
+
+log = logging.getLogger(__name__)
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
@@ -51,11 +54,15 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = {}
 
     REDIS_URL = os.environ.get("REDIS_URL") or None
+    # Production without REDIS_URL is refused unless this says one process is intended (see ProductionConfig).
+    SINGLE_PROCESS = env_bool("SINGLE_PROCESS", False)
 
     RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_DEFAULT = os.environ.get("RATELIMIT_DEFAULT", "300 per minute")
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "5 per 20 seconds")
     RATELIMIT_SYNC = os.environ.get("RATELIMIT_SYNC", "10 per minute")
+    RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "20 per hour")
+    RATELIMIT_METRICS = os.environ.get("RATELIMIT_METRICS", "60 per minute")
     TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
 
     CORS_ALLOWED_ORIGINS = [o.strip() for o in os.environ.get("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()]
@@ -95,7 +102,8 @@ class Config:
     OPENAPI_SWAGGER_UI_URL = "/docs/assets/"  # served from the swagger-ui-bundle package
 
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
-    # Bearer token Prometheus sends to scrape /metrics; unset: /metrics is off (404).
+    # Bearer token Prometheus sends to scrape /metrics (at least 32 characters in production); unset: /metrics is
+    # off (404).
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
 
     @classmethod
@@ -134,6 +142,12 @@ class TestingConfig(Config):
     ARGON2_PARALLELISM = 1
 
 
+WITHOUT_REDIS = (
+    "rate limits are counted by each process on its own (with N web processes a client gets N times every limit),"
+    " and no periodic clean-up runs (expired tokens, reset requests and exports are never deleted)."
+)
+
+
 class ProductionConfig(Config):
     ENV_NAME = "production"
 
@@ -143,9 +157,17 @@ class ProductionConfig(Config):
         missing = [name for name in ("SECRET_KEY", "JWT_SECRET_KEY") if not config.get(name)]
         if missing:
             raise RuntimeError(f"Refusing to start in production without {', '.join(missing)}.")
-        weak = [name for name in ("SECRET_KEY", "JWT_SECRET_KEY") if len(config[name]) < 32]
+        weak = [name for name in ("SECRET_KEY", "JWT_SECRET_KEY", "METRICS_TOKEN")
+                if config.get(name) and len(config[name]) < 32]
         if weak:
             raise RuntimeError(f"Refusing to start in production: {', '.join(weak)} must be at least 32 characters.")
+        if not config.get("REDIS_URL"):
+            if not config.get("SINGLE_PROCESS"):
+                raise RuntimeError(
+                    "Refusing to start in production without REDIS_URL: " + WITHOUT_REDIS
+                    + " Set REDIS_URL, or SINGLE_PROCESS=true if one process without Redis is intended."
+                )
+            log.warning("SINGLE_PROCESS=true and no REDIS_URL: %s", WITHOUT_REDIS)
 
 
 CONFIGS = {"development": DevelopmentConfig, "testing": TestingConfig, "production": ProductionConfig}

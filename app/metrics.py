@@ -16,7 +16,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.core import GaugeMetricFamily
 from redis.exceptions import RedisError
 
+from app.blueprints.limits import metrics_limit
 from app.errors import NotFound, Unauthorized
+from app.extensions import limiter
 from app.queue import QUEUES, get_queue, redis_connection
 
 HTTP_REQUESTS = Counter(
@@ -37,7 +39,10 @@ blp = Blueprint("metrics", __name__)
 
 
 @blp.route("/metrics")
+@limiter.limit(metrics_limit, scope="metrics")
 def metrics():
+    """Limited per client IP like the API (RATELIMIT_METRICS, counted before the token is checked): with
+    PROMETHEUS_MULTIPROC_DIR any one worker answers for all, so a scraper needs one request per interval."""
     check_token()
     body = generate_latest(scrape_registry())
     return Response(body, content_type=CONTENT_TYPE_LATEST)
@@ -98,8 +103,6 @@ class RQCollector:
 
 
 def register_metrics(app):
-    from app.extensions import limiter
-
     @app.before_request
     def start_timer():
         g.metrics_started = time.perf_counter()
@@ -115,4 +118,3 @@ def register_metrics(app):
         return response
 
     app.register_blueprint(blp)
-    limiter.exempt(blp)

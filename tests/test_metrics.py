@@ -103,11 +103,39 @@ def test_deezer_counters_are_exported(client, metrics_token):
     assert sample(after, "listify_deezer_quota_pauses_total") - sample(before, "listify_deezer_quota_pauses_total") == 1
 
 
-def test_metrics_is_not_rate_limited(client, metrics_token, make_user, auth_headers):
-    limited = client.get("/api/v1/users/me", headers=auth_headers(make_user()))
-    scraped = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
-    assert limited.status_code == 200 and "X-RateLimit-Limit" in limited.headers
-    assert scraped.status_code == 200 and "X-RateLimit-Limit" not in scraped.headers
+def test_metrics_has_a_rate_limit_of_its_own(client, metrics_token):
+    for _ in range(3):
+        scraped = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert scraped.status_code == 200 and scraped.headers["X-RateLimit-Limit"] == "60"
+
+
+def test_metrics_past_its_limit_is_429_whatever_the_token(client, app, metrics_token, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_METRICS", "2 per minute")
+    guesses = [client.get("/metrics", headers={"Authorization": f"Bearer guess-{n}"}) for n in range(2)]
+    assert [response.status_code for response in guesses] == [401, 401]
+    response = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 429 and error_codes(response) == ["rate_limited"]
+    assert int(response.headers["Retry-After"]) > 0
+    other_ip = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"},
+                          environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert other_ip.status_code == 200
+
+
+def test_metrics_token_is_compared_in_constant_time(client, metrics_token, monkeypatch):
+    import hmac
+
+    from app import metrics
+
+    compared, real_compare_digest = [], hmac.compare_digest
+
+    def compare_digest(given, expected):
+        compared.append((given, expected))
+        return real_compare_digest(given, expected)
+
+    monkeypatch.setattr(metrics.hmac, "compare_digest", compare_digest)
+    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+    assert compared == [(b"wrong", TOKEN.encode()), (TOKEN.encode(), TOKEN.encode())]
 
 
 def test_metrics_is_not_in_the_openapi_document(client):

@@ -68,3 +68,21 @@ def test_seeded_private_collection_activity_is_not_public(app):
     assert private
     assert not db.session.scalar(select(func.count()).select_from(Activity).where(
         Activity.collection_id.in_(private), Activity.public.is_(True)))
+
+
+def test_seed_refuses_to_run_in_production(app_config, make_app):
+    """The demo accounts' password is published: production must never get them."""
+    from config import ProductionConfig
+
+    class Production(ProductionConfig):
+        SQLALCHEMY_DATABASE_URI = app_config.SQLALCHEMY_DATABASE_URI
+        SECRET_KEY, JWT_SECRET_KEY = "k" * 40, "j" * 40
+        REDIS_URL, SINGLE_PROCESS = None, True
+
+    production = make_app(Production)
+    with production.app_context():  # the test's own app context would otherwise be the command's
+        result = production.test_cli_runner().invoke(args=["seed"])
+    assert result.exit_code != 0
+    assert "Refusing to seed a production database" in result.output
+    assert DEMO_PASSWORD not in result.output
+    assert counts()["users"] == 0 and counts()["songs"] == 0

@@ -7,6 +7,15 @@ def login_limit():
     return current_app.config["RATELIMIT_LOGIN"]
 
 
+def register_limit():
+    """Sign-ups per client IP: each one costs an argon2 hash (a quarter second and 64 MiB)."""
+    return current_app.config["RATELIMIT_REGISTER"]
+
+
+def metrics_limit():
+    return current_app.config["RATELIMIT_METRICS"]
+
+
 def login_email_key():
     """Login attempts are also counted per target email, whatever IP they come from."""
     body = request.get_json(silent=True)

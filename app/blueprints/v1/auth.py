@@ -1,6 +1,6 @@
 """Accounts and sessions (v1)."""
 from app.blueprints.base import Blueprint
-from app.blueprints.limits import login_email_key, login_limit
+from app.blueprints.limits import login_email_key, login_limit, register_limit
 from app.blueprints.security import auth_required, current_user, token_claims
 from app.extensions import limiter
 from app.schemas.auth import (
@@ -24,9 +24,11 @@ def session_body(session):
 
 
 @blp.route("", methods=["POST"])
+@limiter.limit(register_limit, scope="register")
 @blp.arguments(RegisterSchema)
 @blp.response(201, SessionSchema)
 @blp.alt_response(409, description="Email or username already taken.")
+@blp.alt_response(429, description="Too many sign-ups from this IP.")
 def register(body):
     """Create an account and start a session."""
     return session_body(auth.register(**body))

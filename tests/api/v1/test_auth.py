@@ -9,15 +9,15 @@ from flask_jwt_extended import create_access_token
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import PasswordResetToken, RefreshToken, User, utcnow
+from app.models import RefreshToken, User, utcnow
 from app.services.tokens import hash_token
 from tests.conftest import error_codes
 
 REGISTER = {"email": "Alice@Example.com", "username": "alice", "password": "correct horse", "bio": "hi"}
 
 
-def register(client, **overrides):
-    return client.post("/api/v1/auth", json={**REGISTER, **overrides})
+def register(client, environ_base=None, **overrides):
+    return client.post("/api/v1/auth", json={**REGISTER, **overrides}, environ_base=environ_base or {})
 
 
 def bearer(token):
@@ -138,6 +138,33 @@ def test_login_is_rate_limited_per_email_across_ips(client):
     assert response.status_code == 429
 
 
+def test_registration_is_limited_to_twenty_an_hour_per_ip(client):
+    for n in range(20):
+        response = register(client, email=f"u{n}@example.com", username=f"user_{n}")
+        assert response.status_code == 201, response.get_json()
+        assert response.headers["X-RateLimit-Limit"] == "20"
+    response = register(client, email="late@example.com", username="late")
+    assert response.status_code == 429
+    assert error_codes(response) == ["rate_limited"]
+    assert 0 < int(response.headers["Retry-After"]) <= 3600
+    assert db.session.scalar(select(func.count()).select_from(User)) == 20
+    other_ip = register(client, email="late@example.com", username="late", environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    assert other_ip.status_code == 201
+
+
+def test_registration_limit_comes_from_the_config(client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_REGISTER", "1 per hour")
+    assert register(client).status_code == 201
+    response = register(client, email="bob@example.com", username="bob")
+    assert response.status_code == 429 and error_codes(response) == ["rate_limited"]
+
+
+def test_openapi_documents_the_registration_limit(client):
+    responses = client.get("/openapi.json").get_json()["paths"]["/api/v1/auth"]["post"]["responses"]
+    assert responses["429"]["description"] == "Too many sign-ups from this IP."
+    assert responses["429"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+
+
 def test_forwarded_for_is_ignored_without_trusted_proxies(client):
     """A client cannot dodge the per-IP limit by inventing X-Forwarded-For."""
     for i in range(5):
@@ -227,64 +254,6 @@ def test_change_password_with_wrong_current_password_is_422_and_keeps_session(cl
     assert response.status_code == 422
     assert response.get_json()["errors"][0]["field"] == "current_password"
     assert client.get("/api/v1/users/me", headers=bearer(session["access_token"])).status_code == 200
-
-
-def test_password_reset_request_answers_the_same_for_unknown_emails(client, caplog):
-    register(client)
-    known = client.post("/api/v1/auth/password", json={"email": "alice@example.com"})
-    unknown = client.post("/api/v1/auth/password", json={"email": "nobody@example.com"})
-    assert known.status_code == unknown.status_code == 202
-    assert known.get_json() == unknown.get_json()
-    assert db.session.scalar(select(func.count()).select_from(PasswordResetToken)) == 1
-
-
-def reset_token_from_mail_log(caplog):
-    """Without MAIL_SERVER the mail (with its token) goes to the log."""
-    for record in caplog.records:
-        if "Reset your Listify password" in record.getMessage():
-            text = record.getMessage()
-            return text.split("(it works once):\n\n", 1)[1].split("\n", 1)[0].strip()
-    raise AssertionError("no reset mail logged")
-
-
-def test_password_reset_token_works_once_and_bumps_version(client, caplog, drain_jobs):
-    caplog.set_level("INFO")
-    session = register(client).get_json()
-    client.post("/api/v1/auth/password", json={"email": "alice@example.com"})
-    drain_jobs()
-    token = reset_token_from_mail_log(caplog)
-    stored = db.session.scalars(select(PasswordResetToken.token_hash)).one()
-    assert stored == hash_token(token) and token not in stored
-
-    response = client.put("/api/v1/auth/password", json={"reset_password_token": token, "password": "new password 1"})
-    assert response.status_code == 200
-    assert response.get_json()["jwt_version"] == 2
-    assert client.get("/api/v1/users/me", headers=bearer(session["access_token"])).status_code == 401
-    again = client.put("/api/v1/auth/password", json={"reset_password_token": token, "password": "new password 2"})
-    assert again.status_code == 422 and again.get_json()["errors"][0]["field"] == "reset_password_token"
-    assert client.post("/api/v1/auth/login", json={"email": REGISTER["email"], "password": "new password 1"}
-                       ).status_code == 200
-
-
-def test_expired_reset_token_is_rejected(client, caplog, drain_jobs):
-    caplog.set_level("INFO")
-    register(client)
-    client.post("/api/v1/auth/password", json={"email": "alice@example.com"})
-    drain_jobs()
-    token = reset_token_from_mail_log(caplog)
-    row = db.session.scalars(select(PasswordResetToken)).one()
-    row.expires_at = utcnow() - timedelta(seconds=1)
-    db.session.commit()
-    response = client.put("/api/v1/auth/password", json={"reset_password_token": token, "password": "new password 1"})
-    assert response.status_code == 422
-
-
-def test_reset_token_expires_after_six_hours(client):
-    register(client)
-    before = utcnow()
-    client.post("/api/v1/auth/password", json={"email": "alice@example.com"})
-    row = db.session.scalars(select(PasswordResetToken)).one()
-    assert timedelta(hours=6) <= row.expires_at - before < timedelta(hours=6, minutes=1)
 
 
 # --- access tokens -----------------------------------------------------------------
