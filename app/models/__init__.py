@@ -9,7 +9,7 @@ from app.models.collection import Collection, CollectionItem
 from app.models.engagement import Comment, Like, Review
 from app.models.export import Export
 from app.models.social import Activity, Follow, Notification
-from app.models.user import PasswordResetToken, RefreshToken, RevokedAccessToken, User
+from app.models.user import PasswordResetRequest, PasswordResetToken, RefreshToken, RevokedAccessToken, User
 
 __all__ = [
     "MAX_ID", "BigId", "UTCDateTime", "utcnow",
@@ -18,7 +18,7 @@ __all__ = [
     "Comment", "Like", "Review",
     "Export",
     "Activity", "Follow", "Notification",
-    "PasswordResetToken", "RefreshToken", "RevokedAccessToken", "User",
+    "PasswordResetRequest", "PasswordResetToken", "RefreshToken", "RevokedAccessToken", "User",
 ]
 
 # Trigram indexes (catalogue search) need the extension before the tables are created.

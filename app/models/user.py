@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import utcnow
@@ -59,6 +59,9 @@ class RevokedAccessToken(db.Model):
 
 
 class PasswordResetToken(db.Model):
+    """A reset token, stored only as its SHA-256; `used_at` is set when it is used or voided (replaced by a newer
+    one, or the password changed)."""
+
     __tablename__ = "password_reset_tokens"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -67,3 +70,25 @@ class PasswordResetToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # clean-up job
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        # At most one live (unused) token per user: a new one is only inserted after the old ones are voided.
+        Index("uq_password_reset_tokens_live", "user_id", unique=True,
+              sqlite_where=text("used_at IS NULL"), postgresql_where=text("used_at IS NULL")),
+    )
+
+
+class PasswordResetRequest(db.Model):
+    """One row per password-reset request, known email or not, mailed or not: the per-email mail limit counts
+    them. The email is kept only as its SHA-256; rows older than the limit's window are purged."""
+
+    __tablename__ = "password_reset_requests"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    email_digest: Mapped[str] = mapped_column(String(64))
+    mailed: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)  # clean-up job
+
+    __table_args__ = (
+        Index("ix_password_reset_requests_email_created", "email_digest", "created_at"),  # the per-email count
+    )

@@ -1,25 +1,26 @@
 """Accounts: sign-up, login, logout, password change and reset."""
-import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import InvalidInput, Unauthorized
 from app.extensions import db
-from app.models import PasswordResetToken, User, utcnow
+from app.models import PasswordResetRequest, PasswordResetToken, User, UTCDateTime, utcnow
 from app.queue import enqueue
-from app.services import tokens
+from app.services import mail, tokens
 from app.services.passwords import hash_password, needs_rehash, verify_password
 from app.services.users import get_profile, unique_violation
 
-log = logging.getLogger(__name__)
-
 INVALID_CREDENTIALS = "Invalid email or password."
+
+RESET_MAILS_PER_HOUR = 3
+RESET_MAIL_WINDOW = timedelta(hours=1)
+NOBODY = 0  # no account has this id: the statements of a reset that mails nothing aim at it and match no row
 
 
 @dataclass
@@ -86,32 +87,81 @@ def change_password(user: tokens.TokenUser, current_password: str, new_password:
     if not verify_password(password_hash, current_password):
         raise InvalidInput("The current password is wrong.", field="current_password")
     jwt_version = _bump_jwt_version(user.id, password_hash=hash_password(new_password))
+    _void_reset_tokens(user.id, utcnow())
     pair = tokens.issue_token_pair(user.id, jwt_version)
     db.session.commit()
     return pair
 
 
 def request_password_reset(email: str) -> None:
-    """Mail a single-use reset token if the account exists; callers answer the same either way."""
-    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None:
-        log.info("Password reset requested for an unknown email")
-        return
-    raw = secrets.token_urlsafe(32)
-    db.session.add(PasswordResetToken(
-        user_id=user.id,
-        token_hash=tokens.hash_token(raw),
-        expires_at=utcnow() + timedelta(seconds=current_app.config["PASSWORD_RESET_TTL"]),
-    ))
+    """Queue the reset mail of `email`. Nothing here depends on the email (known or not, over its limit or
+    not): the job decides, so neither the answer nor its time tells anything."""
+    enqueue("default", "app.jobs.mail.send_password_reset_email", email.strip().lower())
+
+
+def send_password_reset(email: str) -> None:
+    """Mail a new single-use token to the account of `email`, replacing its live one, unless no account has
+    that email or it was mailed RESET_MAILS_PER_HOUR times within the hour.
+
+    Every case runs the same statements, commits one new row (the request's record) and looks its recipient
+    up: without Redis this runs inside the request, and a known email must still take as long as an unknown
+    one. The raw token exists only here and in the mail (never in a job's arguments, which RQ logs).
+    """
+    now = utcnow()
+    raw_token = secrets.token_urlsafe(32)
+    # The row lock (PostgreSQL) makes concurrent requests for one account count its mails one after another.
+    user_id = db.session.scalar(select(User.id).where(User.email == email).with_for_update())
+    mailed = _record_reset_request(email, user_id is not None, now)
+    recipient = user_id if mailed else NOBODY
+    _void_reset_tokens(recipient, now)  # the new token replaces the live one
+    expires_at = now + timedelta(seconds=current_app.config["PASSWORD_RESET_TTL"])
+    db.session.execute(
+        insert(PasswordResetToken).from_select(
+            ["user_id", "token_hash", "created_at", "expires_at"],
+            select(User.id, literal(tokens.hash_token(raw_token)), literal(now, UTCDateTime()),
+                   literal(expires_at, UTCDateTime())).where(User.id == recipient),
+        )
+    )
     db.session.commit()
-    enqueue("default", "app.jobs.mail.send_password_reset_email", user.id, raw)
+    mail.send_password_reset(recipient, raw_token)  # NOBODY has no row: nothing is sent
+
+
+def _record_reset_request(email: str, known: bool, now: datetime) -> bool:
+    """Record this request and whether it may be mailed: the email belongs to an account that had fewer than
+    RESET_MAILS_PER_HOUR mails within the hour. One statement counts and inserts, so on SQLite (which runs
+    writes one at a time) concurrent requests cannot both see the count below the limit."""
+    digest = tokens.hash_token(email)
+    mailed_recently = (
+        select(func.count())
+        .select_from(PasswordResetRequest)
+        .where(PasswordResetRequest.email_digest == digest, PasswordResetRequest.mailed,
+               PasswordResetRequest.created_at > now - RESET_MAIL_WINDOW)
+        .scalar_subquery()
+    )
+    may_mail = and_(literal(known), mailed_recently < RESET_MAILS_PER_HOUR)
+    return db.session.scalar(
+        insert(PasswordResetRequest)
+        .from_select(["email_digest", "mailed", "created_at"],
+                     select(literal(digest), may_mail, literal(now, UTCDateTime())))
+        .returning(PasswordResetRequest.mailed)
+    )
+
+
+def _void_reset_tokens(user_id: int, now: datetime) -> None:
+    db.session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user_id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=now)
+    )
 
 
 def reset_password(raw_token: str, new_password: str) -> Session:
+    """Set a new password with a live reset token. The token was the user's only live one (see
+    uq_password_reset_tokens_live), so claiming it leaves none."""
     now = utcnow()
     token_hash = tokens.hash_token(raw_token)
     # One UPDATE claims the token, so it can be used once even by concurrent requests.
-    claimed = db.session.execute(
+    user_id = db.session.scalar(
         update(PasswordResetToken)
         .where(
             PasswordResetToken.token_hash == token_hash,
@@ -119,11 +169,11 @@ def reset_password(raw_token: str, new_password: str) -> Session:
             PasswordResetToken.expires_at > now,
         )
         .values(used_at=now)
-    ).rowcount
-    if claimed != 1:
+        .returning(PasswordResetToken.user_id)
+    )
+    if user_id is None:
         db.session.rollback()
         raise InvalidInput("This reset token is invalid, used or expired.", field="reset_password_token")
-    user_id = db.session.scalar(select(PasswordResetToken.user_id).where(PasswordResetToken.token_hash == token_hash))
     jwt_version = _bump_jwt_version(user_id, password_hash=hash_password(new_password))
     pair = tokens.issue_token_pair(user_id, jwt_version)
     db.session.commit()

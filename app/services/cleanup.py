@@ -10,7 +10,8 @@ from datetime import datetime
 from sqlalchemy import delete, or_, select
 
 from app.extensions import db
-from app.models import Export, PasswordResetToken, RefreshToken, RevokedAccessToken, utcnow
+from app.models import Export, PasswordResetRequest, PasswordResetToken, RefreshToken, RevokedAccessToken, utcnow
+from app.services.auth import RESET_MAIL_WINDOW
 from app.services.media import get_storage
 
 log = logging.getLogger(__name__)
@@ -33,9 +34,11 @@ def purge_revoked_access_tokens(now: datetime | None = None) -> int:
 
 
 def purge_password_reset_tokens(now: datetime | None = None) -> int:
-    """Reset tokens that can no longer be used: expired or already used."""
+    """Reset tokens that can no longer be used (expired or already used or voided), and the records of reset
+    requests older than the per-email mail limit's window (they count for nothing any more)."""
     now = now or utcnow()
-    return _delete(
+    requests = _delete(delete(PasswordResetRequest).where(PasswordResetRequest.created_at <= now - RESET_MAIL_WINDOW))
+    return requests + _delete(
         delete(PasswordResetToken).where(
             or_(PasswordResetToken.expires_at <= now, PasswordResetToken.used_at.is_not(None))
         )

@@ -1,4 +1,6 @@
-"""Outgoing mail: the messages Listify sends, over SMTP when MAIL_SERVER is set, to the log otherwise."""
+"""Outgoing mail: the messages Listify sends, over SMTP when MAIL_SERVER is set. Without it, development
+writes each mail to the log; every other environment drops it with a warning that shows no body (a reset
+token must never reach a log outside development)."""
 import logging
 import smtplib
 from email.message import EmailMessage
@@ -30,14 +32,18 @@ def send_password_reset(user_id: int, raw_token: str) -> None:
 
 def send_mail(to: str, subject: str, body: str) -> None:
     cfg = current_app.config
+    if not cfg.get("MAIL_SERVER"):
+        # Before the message is built (about 2 ms): a dropped reset mail costs no more than none at all.
+        if cfg["ENV_NAME"] == "development":
+            log.info("Mail (no MAIL_SERVER configured) to=%s subject=%r\n%s", to, subject, body)
+        else:
+            log.warning("Mail to=%s subject=%r dropped: MAIL_SERVER is not set", to, subject)
+        return
     message = EmailMessage()
     message["From"] = cfg["MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject
     message.set_content(body)
-    if not cfg.get("MAIL_SERVER"):
-        log.info("Mail (no MAIL_SERVER configured) to=%s subject=%r\n%s", to, subject, body)
-        return
     with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=30) as smtp:
         if cfg.get("MAIL_USE_TLS"):
             smtp.starttls()

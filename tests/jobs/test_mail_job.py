@@ -4,6 +4,7 @@ import re
 import pytest
 
 from app.jobs.mail import send_password_reset_email
+from app.services.mail import send_password_reset
 
 
 def reset_token(message):
@@ -14,7 +15,7 @@ def reset_token(message):
 
 def test_reset_mail_carries_the_token_to_the_users_address(make_user, smtp_server):
     user = make_user(username="ada", email="ada@example.com")
-    send_password_reset_email(user.id, "T" * 43)
+    send_password_reset(user.id, "T" * 43)
     [(_, recipients, message)] = smtp_server.messages
     assert recipients == ["ada@example.com"] and message["To"] == "ada@example.com"
     assert message["Subject"] == "Reset your Listify password"
@@ -23,7 +24,19 @@ def test_reset_mail_carries_the_token_to_the_users_address(make_user, smtp_serve
 
 
 def test_reset_mail_for_a_deleted_user_sends_nothing(smtp_server):
-    send_password_reset_email(123456, "T" * 43)
+    send_password_reset(123456, "T" * 43)
+    assert smtp_server.messages == []
+
+
+def test_the_job_mails_a_fresh_token_to_the_account_of_the_email(make_user, smtp_server):
+    make_user(username="ada", email="ada@example.com")
+    send_password_reset_email("ada@example.com")
+    [(_, recipients, message)] = smtp_server.messages
+    assert recipients == ["ada@example.com"] and len(reset_token(message)) == 43
+
+
+def test_the_job_for_an_unknown_email_sends_nothing(smtp_server):
+    send_password_reset_email("nobody@example.com")
     assert smtp_server.messages == []
 
 

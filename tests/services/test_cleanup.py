@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Export, PasswordResetToken, RefreshToken, RevokedAccessToken
+from app.models import Export, PasswordResetRequest, PasswordResetToken, RefreshToken, RevokedAccessToken
 from app.services import cleanup
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
@@ -52,15 +52,27 @@ def test_purge_revoked_access_tokens_deletes_entries_past_the_tokens_expiry():
     assert remaining(RevokedAccessToken.jti) == ["still-valid"]
 
 
-def test_purge_password_reset_tokens_deletes_expired_and_used_ones(user):
+def test_purge_password_reset_tokens_deletes_expired_and_used_ones(user, make_user):
     db.session.add_all([
-        PasswordResetToken(user_id=user.id, token_hash="expired".ljust(64, "0"), expires_at=PAST),
+        PasswordResetToken(user_id=make_user().id, token_hash="expired".ljust(64, "0"), expires_at=PAST),
         PasswordResetToken(user_id=user.id, token_hash="used".ljust(64, "0"), expires_at=FUTURE, used_at=PAST),
         PasswordResetToken(user_id=user.id, token_hash="usable".ljust(64, "0"), expires_at=FUTURE),
     ])
     db.session.commit()
     assert cleanup.purge_password_reset_tokens(NOW) == 2
     assert [h.rstrip("0") for h in remaining(PasswordResetToken.token_hash)] == ["usable"]
+
+
+def test_purge_password_reset_tokens_also_deletes_requests_older_than_the_mail_limit_window():
+    """A reset request counts against its email's mail limit for an hour; after that its record is of no use."""
+    db.session.add_all([
+        PasswordResetRequest(email_digest=name.ljust(64, "0"), mailed=True, created_at=NOW - age)
+        for name, age in [("old", timedelta(hours=1)), ("older", timedelta(days=1)),
+                          ("recent", timedelta(minutes=59, seconds=59))]
+    ])
+    db.session.commit()
+    assert cleanup.purge_password_reset_tokens(NOW) == 2
+    assert [d.rstrip("0") for d in remaining(PasswordResetRequest.email_digest)] == ["recent"]
 
 
 def export(user, name, expires_at, key=None, status="finished"):

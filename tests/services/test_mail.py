@@ -1,5 +1,5 @@
-"""send_mail: SMTP to a real aiosmtpd server on 127.0.0.1 (tests/plugins/mail.py) when MAIL_SERVER is set,
-the log otherwise."""
+"""send_mail: SMTP to a real aiosmtpd server on 127.0.0.1 (tests/plugins/mail.py) when MAIL_SERVER is set;
+otherwise the log in development, nowhere (a warning) elsewhere."""
 import logging
 import smtplib
 
@@ -20,15 +20,32 @@ def test_send_mail_delivers_over_smtp(smtp_server):
     assert "the token: abc-123" in message.get_content()
 
 
-def test_send_mail_without_mail_server_only_logs(app, monkeypatch, caplog):
+@pytest.fixture
+def no_mail_server(app, monkeypatch):
     def no_smtp(*args, **kwargs):
         raise AssertionError("no SMTP connection may be opened")
 
     monkeypatch.setitem(app.config, "MAIL_SERVER", None)
     monkeypatch.setattr(smtplib, "SMTP", no_smtp)
+
+
+def test_send_mail_without_mail_server_logs_the_mail_in_development(app, monkeypatch, caplog, no_mail_server):
+    monkeypatch.setitem(app.config, "ENV_NAME", "development")
     with caplog.at_level(logging.INFO, logger="app.services.mail"):
         send_mail("ada@example.com", "Subject line", "the body")
     assert "ada@example.com" in caplog.text and "the body" in caplog.text
+
+
+@pytest.mark.parametrize("env_name", ["production", "testing"])
+def test_send_mail_without_mail_server_elsewhere_drops_it_with_a_warning_without_the_body(
+        app, monkeypatch, caplog, no_mail_server, env_name):
+    monkeypatch.setitem(app.config, "ENV_NAME", env_name)
+    with caplog.at_level(logging.DEBUG):
+        send_mail("ada@example.com", "Subject line", "the secret token")
+    [record] = caplog.records
+    assert record.levelname == "WARNING"
+    assert record.getMessage() == "Mail to=ada@example.com subject='Subject line' dropped: MAIL_SERVER is not set"
+    assert "secret" not in caplog.text
 
 
 def test_send_mail_to_an_unreachable_server_raises(app, monkeypatch):
