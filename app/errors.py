@@ -66,6 +66,14 @@ class Conflict(AppError):
     message = "Already exists."
 
 
+class RateLimited(AppError):
+    """A quota of the domain (not a per-request limit of flask-limiter); give `Retry-After` in `headers`."""
+
+    status = 429
+    code = "rate_limited"
+    message = "Too many requests. Retry later."
+
+
 class PayloadTooLarge(AppError):
     status = 413
     code = "payload_too_large"

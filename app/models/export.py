@@ -1,11 +1,14 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import utcnow
 from app.extensions import db
 from app.models.base import UTCDateTime
+
+
+PENDING_SQL = "status IN ('queued', 'started')"
 
 
 class Export(db.Model):
@@ -22,4 +25,9 @@ class Export(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (Index("ix_exports_expires", "expires_at"),)  # clean-up job
+    __table_args__ = (
+        Index("ix_exports_expires", "expires_at"),  # clean-up job
+        # At most one queued or started export per user: a request while one is under way gets that one.
+        Index("uq_exports_user_pending", "user_id", unique=True,
+              sqlite_where=text(PENDING_SQL), postgresql_where=text(PENDING_SQL)),
+    )

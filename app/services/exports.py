@@ -1,13 +1,14 @@
 """Data exports: a user's whole history as one JSON document, written in the background.
 
-`request_export` records the export and queues `app.jobs.exports.run_export`; the job calls
-`write_export`, which streams the document to a temporary file (rows read in batches, each
-encoded on its own, so memory stays flat however long the history is), hands the file to the
-storage backend (which streams it too), and keeps it for `EXPORT_RETENTION`. The clean-up job
-deletes expired exports and their files.
+`request_export` records the export and queues `app.jobs.exports.run_export` (one export under way
+per user at a time, at most `EXPORTS_PER_DAY` a day); the job calls `write_export`, which streams
+the document to a temporary file (rows read in batches, each encoded on its own, so memory stays
+flat however long the history is), hands the file to the storage backend (which streams it too),
+and keeps it for `EXPORT_RETENTION`. The clean-up job deletes expired exports and their files.
 """
 import json
 import logging
+import math
 import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
@@ -16,9 +17,10 @@ from functools import cache
 from typing import BinaryIO
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.exc import IntegrityError
 
-from app.errors import NotFound
+from app.errors import Conflict, NotFound, RateLimited
 from app.extensions import db
 from app.models import (
     Activity,
@@ -45,19 +47,76 @@ EXPORT_RETENTION = timedelta(days=7)
 BATCH_SIZE = 500
 FAILED_MESSAGE = "The export could not be written. Please request a new one."
 
+PENDING = ("queued", "started")
+EXPORTS_PER_DAY = 5
+QUOTA_WINDOW = timedelta(days=1)
+# A job runs at most the default queue's timeout (10 min): an export still queued or started an hour after it
+# was requested has lost its job (a worker killed mid-job, a Redis that forgot its queue). The next request
+# replaces it, rather than answering with it forever.
+LOST_AFTER = timedelta(hours=1)
+LOST_MESSAGE = "The export did not finish. Please request a new one."
+
 
 def request_export(user: User) -> Export:
-    """Record a queued export of the user's data and queue the job that writes it."""
-    export = Export(id=uuid.uuid4().hex, user_id=user.id, status="queued", created_at=utcnow())
-    db.session.add(export)
-    db.session.commit()
+    """The user's export under way if there is one, else a new queued export and its job.
+
+    RateLimited past EXPORTS_PER_DAY exports in 24 hours. Race-safe: the unique index on a user's pending export
+    (uq_exports_user_pending) lets one of concurrent requests insert; the others get its export.
+    """
+    for _attempt in range(3):
+        now = utcnow()
+        _fail_lost_exports(user.id, now)
+        export = Export(id=uuid.uuid4().hex, user_id=user.id, status="queued", created_at=now)
+        db.session.add(export)
+        try:
+            db.session.flush()
+        except IntegrityError:
+            db.session.rollback()
+            pending = db.session.scalar(
+                select(Export).where(Export.user_id == user.id, Export.status.in_(PENDING))
+            )
+            if pending is not None:
+                return pending
+            continue  # it ended between our insert and this read: try again
+        _check_daily_quota(user.id, now)
+        db.session.commit()
+        break
+    else:
+        raise Conflict("Exports of this account are changing fast; please try again.")
     try:
         enqueue("default", "app.jobs.exports.run_export", export.id, job_id=export.id)
     except Exception:
-        # The queue is down: say so on the row too, rather than leaving it queued forever.
-        _mark_failed(export, "The export could not be queued. Please try again later.")
+        # The queue is down: the client gets a 503 and never learns this export's id, so the row must neither
+        # block the next request as "queued" nor count against the day's quota.
+        db.session.delete(export)
+        db.session.commit()
         raise
     return export
+
+
+def _fail_lost_exports(user_id: int, now: datetime) -> None:
+    db.session.execute(
+        update(Export)
+        .where(Export.user_id == user_id, Export.status.in_(PENDING), Export.created_at <= now - LOST_AFTER)
+        .values(status="failed", error=LOST_MESSAGE, finished_at=now, expires_at=now + EXPORT_RETENTION)
+    )
+
+
+def _check_daily_quota(user_id: int, now: datetime) -> None:
+    """Counted after the new row is in: its insert orders concurrent requests (SQLite's write lock, the pending
+    index on PostgreSQL), so every earlier export of the user is already committed and counted."""
+    count, oldest = db.session.execute(
+        select(func.count(), func.min(Export.created_at))
+        .where(Export.user_id == user_id, Export.created_at > now - QUOTA_WINDOW)
+    ).one()
+    if count <= EXPORTS_PER_DAY:
+        return
+    db.session.rollback()
+    retry_after = max(1, math.ceil((oldest + QUOTA_WINDOW - now).total_seconds()))
+    raise RateLimited(
+        f"At most {EXPORTS_PER_DAY} exports a day; the next one is possible in {retry_after} seconds.",
+        headers={"Retry-After": str(retry_after)},
+    )
 
 
 def get_export(user_id: int, export_id: str) -> Export:

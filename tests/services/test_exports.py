@@ -6,8 +6,9 @@ from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
+from app.errors import RateLimited
 from app.extensions import db
 from app.models import (
     Activity,
@@ -23,6 +24,7 @@ from app.models import (
     Song,
 )
 from app.services import exports
+from tests.concurrency import run_concurrently
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 
@@ -217,3 +219,34 @@ def test_memory_stays_flat_as_the_history_grows(make_user, local_backend):
     # Building the list in memory would need ~10x; batches keep the peak about the same.
     print(f"peak memory: {small} bytes for 2,000 reviews, {large} bytes for 20,000")
     assert large < 2 * small, (small, large)
+
+
+def test_concurrent_requests_make_one_export_and_one_job(app, make_user, monkeypatch):
+    user = SimpleNamespace(id=make_user().id)  # not the test session's row: each thread reads on its own session
+    queued = []
+    monkeypatch.setattr(exports, "enqueue", lambda queue, job, export_id, **kwargs: queued.append(export_id))
+    ids = run_concurrently(app, [lambda: exports.request_export(user).id] * 6)
+    assert len(set(ids)) == 1
+    assert queued == ids[:1]
+    assert db.session.scalars(select(Export.id)).all() == ids[:1]
+
+
+def test_concurrent_requests_never_pass_the_daily_quota(app, make_user, monkeypatch):
+    """Four exports today, and each request's job ends at once: of concurrent requests, one more gets through."""
+    user = SimpleNamespace(id=make_user().id)
+    for n in range(4):
+        add(Export(id=f"{n}".ljust(32, "f"), user_id=user.id, status="finished", created_at=exports.utcnow()))
+
+    def request():
+        try:
+            export = exports.request_export(user)
+        except RateLimited:
+            return None
+        export.status = "finished"
+        db.session.commit()
+        return export.id
+
+    monkeypatch.setattr(exports, "enqueue", lambda *args, **kwargs: None)
+    results = run_concurrently(app, [request] * 6)
+    assert len({result for result in results if result}) == 1  # the others got it while it was under way, or 429
+    assert db.session.scalar(select(func.count()).select_from(Export)) == 5

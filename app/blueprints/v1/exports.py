@@ -16,6 +16,7 @@ blp = Blueprint(
 class Exports(MethodView):
     @auth_required(blp)
     @blp.response(202, ExportCreatedSchema)
+    @blp.alt_response(429, description="Five exports in the last 24 hours: retry after `Retry-After` seconds.")
     @blp.alt_response(503, description="The job queue is unavailable.")
     def post(self):
         """Start an export of your data.
@@ -23,6 +24,9 @@ class Exports(MethodView):
         One JSON document with your profile, activities, reviews, likes, comments, collections (with
         their songs) and follows (both directions) is written in the background. Poll `status_url`
         until `status` is `finished`, then fetch `download_url`. The file is kept for 7 days.
+
+        While one of your exports is queued or started, the answer is that export (no second one).
+        At most 5 exports in 24 hours.
         """
         export = exports.request_export(current_user)
         return {"export_id": export.id, "status_url": url_for("v1_exports.Export", export_id=export.id)}

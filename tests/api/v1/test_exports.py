@@ -3,6 +3,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Export, utcnow
@@ -107,3 +108,82 @@ def test_openapi_documents_the_export_endpoints(client):
     assert {"202", "401"} <= set(paths[URL]["post"]["responses"])
     assert {"200", "401", "404"} <= set(paths[URL + "/{export_id}"]["get"]["responses"])
     assert {"200", "404"} <= set(paths["/media/{token}"]["get"]["responses"])
+
+
+# --- one export under way, five a day -------------------------------------------------
+
+
+def count_exports():
+    return db.session.scalar(select(func.count()).select_from(Export))
+
+
+@pytest.mark.parametrize("status", ["queued", "started"])
+def test_a_request_while_an_export_is_under_way_answers_that_export(client, auth_headers, make_user, status):
+    user = make_user()
+    db.session.add(Export(id="p" * 32, user_id=user.id, status=status, created_at=utcnow()))
+    db.session.commit()
+    response = client.post(URL, headers=auth_headers(user))
+    assert response.status_code == 202
+    assert response.get_json() == {"export_id": "p" * 32, "status_url": f"{URL}/{'p' * 32}"}
+    assert count_exports() == 1
+
+
+def test_an_export_under_way_of_another_user_does_not_count(client, auth_headers, people, local_backend):
+    owner, other, _ = people
+    db.session.add(Export(id="p" * 32, user_id=other.id, status="queued", created_at=utcnow()))
+    db.session.commit()
+    response = client.post(URL, headers=auth_headers(owner))
+    assert response.status_code == 202 and response.get_json()["export_id"] != "p" * 32
+
+
+def test_at_most_five_exports_a_day(client, auth_headers, make_user, local_backend, clock):
+    user = make_user()
+    for _ in range(5):
+        assert client.post(URL, headers=auth_headers(user)).status_code == 202
+        clock.advance(hours=1)
+    response = client.post(URL, headers=auth_headers(user))
+    assert response.status_code == 429
+    assert error_codes(response) == ["rate_limited"]
+    # The first of the day, 5 hours ago, leaves in 19 (flask-limiter, which rewrites the header on its way out,
+    # rounds it down by up to a second).
+    assert 19 * 3600 - 1 <= int(response.headers["Retry-After"]) <= 19 * 3600
+    assert count_exports() == 5
+    clock.advance(hours=19, seconds=-1)
+    assert client.post(URL, headers=auth_headers(user)).status_code == 429
+    clock.advance(seconds=1)
+    assert client.post(URL, headers=auth_headers(user)).status_code == 202
+    assert count_exports() == 6
+
+
+def test_a_lost_export_does_not_block_the_next_request(client, auth_headers, make_user, local_backend, clock):
+    """An export still queued an hour after it was asked for has lost its job (a dead worker, a Redis that lost
+    its queue): the next request gets a new export, and the lost one says it failed."""
+    user = make_user()
+    db.session.add(Export(id="l" * 32, user_id=user.id, status="started", created_at=utcnow()))
+    db.session.commit()
+    clock.advance(minutes=59)
+    assert client.post(URL, headers=auth_headers(user)).get_json()["export_id"] == "l" * 32
+    clock.advance(minutes=1)
+    body = client.post(URL, headers=auth_headers(user)).get_json()
+    assert body["export_id"] != "l" * 32
+    lost = client.get(f"{URL}/{'l' * 32}", headers=auth_headers(user)).get_json()
+    assert (lost["status"], lost["error"]) == ("failed", exports.LOST_MESSAGE)
+    assert client.get(body["status_url"], headers=auth_headers(user)).get_json()["status"] == "finished"
+
+
+def test_an_export_the_queue_refused_leaves_nothing_behind(client, auth_headers, make_user, monkeypatch):
+    import redis
+
+    def queue_down(*args, **kwargs):
+        raise redis.exceptions.ConnectionError("Redis is down")
+
+    monkeypatch.setattr(exports, "enqueue", queue_down)
+    user = make_user()
+    response = client.post(URL, headers=auth_headers(user))
+    assert response.status_code == 503 and error_codes(response) == ["service_unavailable"]
+    assert count_exports() == 0  # neither "queued" forever nor counted against the day's five
+
+
+def test_openapi_documents_the_daily_export_limit(client):
+    responses = client.get("/openapi.json").get_json()["paths"][URL]["post"]["responses"]
+    assert responses["429"]["description"].startswith("Five exports in the last 24 hours")
