@@ -7,6 +7,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.extensions import api, cors, db, jwt, limiter, migrate
+from app.request_json import RequestJSONProvider
 
 
 def create_app(config_class=None):
@@ -15,6 +16,7 @@ def create_app(config_class=None):
 
         config_class = config_from_env()
     app = Flask(__name__, instance_path=_instance_path())
+    app.json = RequestJSONProvider(app)
     app.config.from_object(config_class)
     config_class.finalize(app.config)
 
@@ -26,6 +28,7 @@ def create_app(config_class=None):
     register_proxy_fix(app)
     register_extensions(app)
     register_request_logging(app)
+    register_response_headers(app)
     register_read_only_requests(app, db)
     register_blueprints(app)
     register_errors(app)
@@ -46,6 +49,14 @@ def register_proxy_fix(app):
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+
+def register_response_headers(app):
+    @app.after_request
+    def no_sniffing(response):
+        # Every answer is taken for the type it declares: an error body echoing input is never run as a page.
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
 
 
 def register_extensions(app):

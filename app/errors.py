@@ -5,6 +5,7 @@ validation, flask-jwt-extended, flask-limiter, werkzeug's HTTP errors, unexpecte
 exceptions) ends up in the same JSON body: {"errors": [{"code", "message", "field"?}]}.
 """
 import logging
+import re
 
 import redis
 from flask import g, jsonify
@@ -34,6 +35,12 @@ class AppError(Exception):
         if self.field:
             error["field"] = self.field
         return error
+
+
+class BadRequest(AppError):
+    """A body the server does not read: not JSON, or JSON beyond the limits of app.request_json."""
+
+    message = "The request body is not valid JSON."
 
 
 class InvalidInput(AppError):
@@ -123,6 +130,13 @@ HTTP_MESSAGES = {
 }
 
 
+# At most this many entries in one error body; a field name is cut to FIELD_CHARS characters (ours are short: only
+# an unknown key can be longer, and echoing it whole would let a request choose the size of its answer).
+MAX_ERRORS = 20
+FIELD_CHARS = 100
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
 def error_response(status, errors, headers=None):
     response = jsonify({"errors": errors})
     response.status_code = status
@@ -157,7 +171,8 @@ def flatten_validation_messages(messages, prefix=None, top=True):
 def _error(code, message, field=None):
     error = {"code": code, "message": message}
     if field:
-        error["field"] = field
+        # A key holding a lone surrogate is named with U+FFFD in its place: the answer stays valid UTF-8.
+        error["field"] = _SURROGATE.sub("\ufffd", field[:FIELD_CHARS])
     return error
 
 
@@ -174,9 +189,7 @@ def handle_http_exception(error: HTTPException):
     data = getattr(error, "data", None) or {}
     headers.update(data.get("headers") or {})
     if status == 422 and "messages" in data:
-        errors = flatten_validation_messages(data["messages"]) or [_error(code, "Invalid input.")]
-    elif status == 400 and "messages" in data:
-        errors = [_error("bad_request", "The request body is not valid JSON.")]
+        errors = flatten_validation_messages(data["messages"])[:MAX_ERRORS] or [_error(code, "Invalid input.")]
     elif status == 429:
         limit = getattr(error, "description", "") or "rate limit"
         errors = [_error(code, f"Too many requests: {limit}. Retry later.")]

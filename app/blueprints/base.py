@@ -1,21 +1,42 @@
 """The Blueprint every API module uses: flask-smorest's, with error responses documented in our shape."""
+import itertools
 from http import HTTPStatus
 
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint as SmorestBlueprint
-from marshmallow import ValidationError
-from webargs.flaskparser import FlaskParser
+from marshmallow import RAISE, ValidationError, missing
+from webargs.flaskparser import FlaskParser, is_json_request
 
+from app.errors import MAX_ERRORS, BadRequest
+from app.request_json import JsonLimitExceeded, TooManyFields
 from app.schemas.common import ErrorSchema
 
 NUL_MESSAGE = "Must not contain the NUL character (U+0000)."
+SURROGATE_MESSAGE = "Must not contain a lone UTF-16 surrogate (U+D800 to U+DFFF)."
+UNKNOWN_MESSAGE = "Unknown field."
 
 
-def _paths_with_nul(value, path=""):
-    """Where a NUL character hides in parsed input: JSON values and keys, query and form values."""
+def _bad_text_message(text):
+    if "\x00" in text:
+        return NUL_MESSAGE
+    # A JSON decoder joins an escaped surrogate pair into one character, so a surrogate left in a string is a lone
+    # one, which UTF-8 cannot encode. (Both tests run in C; a regular expression takes 9 ms a megabyte.)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return SURROGATE_MESSAGE
+    return None
+
+
+def _bad_text(value, path=""):
+    """(path, message) where a NUL character or a lone surrogate hides in parsed input: JSON values and keys,
+    query and form values."""
     if isinstance(value, str):
-        if "\x00" in value:
-            yield path or "_schema"
+        message = _bad_text_message(value)
+        if message:
+            yield path or "_schema", message
         return
     items = getattr(value, "data", value)  # webargs' MultiDictProxy around werkzeug's MultiDict
     if hasattr(items, "lists"):
@@ -28,20 +49,57 @@ def _paths_with_nul(value, path=""):
         return
     for key, item in items:
         name = path if key is None else f"{path}.{key}" if path else str(key)
-        if "\x00" in str(key or ""):
-            yield name
+        message = _bad_text_message(str(key or ""))
+        if message:
+            yield name, message
         else:
-            yield from _paths_with_nul(item, name)
+            yield from _bad_text(item, name)
 
 
 class ArgumentsParser(FlaskParser):
+    def load_json(self, req, schema):
+        """The body read by the app's JSON provider (app.request_json), which bounds nesting, numbers and the count
+        of arrays and of fields: a body beyond them is a 400 like one that does not parse, except too many fields,
+        which are unknown fields (a 422, in one entry)."""
+        if not is_json_request(req):
+            return missing
+        body = req.get_data(cache=True)
+        if not body:
+            return missing
+        try:
+            return current_app.json.loads(body)
+        except TooManyFields as error:
+            raise ValidationError(str(error)) from None
+        except JsonLimitExceeded as error:
+            raise BadRequest(str(error)) from None
+        except ValueError:
+            raise BadRequest() from None
+
     def pre_load(self, location_data, *, schema, req, location):
-        """Text with a NUL character is refused with a 422 for every argument, on every engine: PostgreSQL
-        cannot store it (nor compare with it), and no field of ours has a use for it."""
-        paths = sorted(set(_paths_with_nul(location_data)))
-        if paths:
-            raise ValidationError({path: [NUL_MESSAGE] for path in paths})
+        """Text with a NUL character or a lone surrogate is refused with a 422 for every argument, on every
+        engine: PostgreSQL cannot store NUL (nor compare with it), UTF-8 cannot encode a lone surrogate (every
+        write to the database or Redis fails on it), and no field of ours has a use for either. Many unknown fields are refused before the schema sees them."""
+        self.refuse_many_unknown_fields(location_data, schema, location)
+        found = dict(itertools.islice(_bad_text(location_data), MAX_ERRORS))
+        if found:
+            raise ValidationError({path: [found[path]] for path in sorted(found)})
         return super().pre_load(location_data, schema=schema, req=req, location=location)
+
+    def refuse_many_unknown_fields(self, location_data, schema, location):
+        """marshmallow builds one message per unknown field (a million keys: seconds of work, 70 MB of answer);
+        past MAX_ERRORS of them, the answer names the first few and counts the rest, at the cost of a set."""
+        unknown = self.DEFAULT_UNKNOWN_BY_LOCATION.get(location) or schema.unknown
+        if unknown != RAISE or not hasattr(location_data, "keys"):
+            return
+        declared = {field.data_key or name for name, field in schema.fields.items() if not field.dump_only}
+        extra = location_data.keys() - declared
+        if len(extra) < MAX_ERRORS:
+            return
+        named = MAX_ERRORS - 1
+        first = list(itertools.islice((key for key in location_data.keys() if key in extra), named))
+        messages = {key: [UNKNOWN_MESSAGE] for key in first}
+        messages["_schema"] = [f"{len(extra) - named} more unknown fields."]
+        raise ValidationError(messages)
 
 
 class Blueprint(SmorestBlueprint):
@@ -84,6 +142,14 @@ class Blueprint(SmorestBlueprint):
         if shared and view_func is not None:
             view_func = _with_decorators(view_func, shared)
         super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **kwargs)
+
+
+def no_store(response):
+    """An after_request for the blueprints whose answers carry tokens: no cache may keep them (RFC 6749 §5.1),
+    and their errors are not cached either."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
 
 
 def _with_decorators(view, decorators):

@@ -1,9 +1,21 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from app.schemas.common import Id
 from app.services.users import profile_picture_url
 
-USERNAME = validate.Regexp(
+
+class WholeString(validate.Regexp):
+    """A Regexp that the whole value must match: Python's `$` also matches before a trailing newline, so
+    "alice\n" passes marshmallow's Regexp. The pattern stays as written, the one /openapi.json documents (where
+    JSON Schema's `$` is the end of the string)."""
+
+    def __call__(self, value):
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self.error.format(input=value, regex=self.regex.pattern))
+        return value
+
+
+USERNAME = WholeString(
     r"^[A-Za-z0-9_.]{3,30}$", error="3 to 30 letters, digits, '_' or '.'."
 )
 
