@@ -14,6 +14,8 @@ The client address the app believes is decided by the app itself (TRUSTED_PROXIE
 import multiprocessing
 import os
 
+from gunicorn.glogging import Logger
+
 
 def _int(name, default):
     value = os.environ.get(name, "").strip()
@@ -51,6 +53,27 @@ access_log_format = (
     "request_id=%({x-request-id}o)s remote=%(h)s bytes=%(B)s"
 )
 errorlog = "-"
+
+
+class AccessLogger(Logger):
+    """gunicorn's logger, with the request's values escaped in the access line: the path arrives percent-decoded,
+    so `/x%0aFAKE` would write a second, forged line."""
+
+    def atoms(self, resp, req, environ, request_time):
+        from app.logging_setup import log_safe  # in a worker, where the app is already loaded
+
+        def readable(value):
+            try:  # WSGI strings are bytes read as latin-1 (PEP 3333): shown as the UTF-8 they usually are
+                value = value.encode("latin-1").decode("utf-8", "backslashreplace")
+            except UnicodeEncodeError:
+                pass
+            return log_safe(value)
+
+        return {name: readable(value) if isinstance(value, str) else value
+                for name, value in super().atoms(resp, req, environ, request_time).items()}
+
+
+logger_class = AccessLogger
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 
 # Gunicorn 25+ opens a control socket under $HOME by default: off unless a path is given.

@@ -9,7 +9,21 @@ from flask import g, has_request_context, request
 log = logging.getLogger("listify.request")
 
 # Accept an upstream id (nginx's $request_id) only if it is short and harmless in a log line.
-VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+# What must not reach a log line raw: C0 and C1 controls and DEL (a newline forges a line, ESC drives terminals),
+# the Unicode line and paragraph separators, and lone surrogates (the stream cannot encode them).
+_UNSAFE_IN_LOG = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def _escape(match):
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def log_safe(text) -> str:
+    """`text` for one log line: unsafe characters written as Python escapes (`\\x0a`), everything else as is."""
+    text = str(text)
+    return _UNSAFE_IN_LOG.sub(_escape, text) if _UNSAFE_IN_LOG.search(text) else text
 
 
 class RequestIdFilter(logging.Filter):
@@ -34,7 +48,7 @@ def register_request_logging(app):
     @app.before_request
     def start_request():
         incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id = incoming if VALID_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         g.request_started = time.perf_counter()
 
     @app.after_request
@@ -44,6 +58,7 @@ def register_request_logging(app):
         duration_ms = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
         log.info(
             "%s %s %s %.1fms request_id=%s remote=%s",
-            request.method, request.path, response.status_code, duration_ms, request_id, request.remote_addr,
+            log_safe(request.method), log_safe(request.path), response.status_code, duration_ms, request_id,
+            log_safe(request.remote_addr),
         )
         return response

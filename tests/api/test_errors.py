@@ -1,4 +1,5 @@
 """Every layer answers in the one error shape, never HTML or a stack trace."""
+import json
 import logging
 
 import pytest
@@ -118,3 +119,86 @@ def test_text_with_a_nul_character_is_422(client, make_user, auth_headers, metho
     assert response.status_code == 422
     assert error_codes(response) == ["validation_error"]
     assert response.get_json()["errors"][0]["field"] == field
+
+
+@pytest.mark.parametrize("method, path, kwargs, status", [
+    ("get", "/up", {}, 200),
+    ("get", "/openapi.json", {}, 200),
+    ("get", "/no/such/path", {}, 404),
+    ("delete", "/api/v1/auth/login", {}, 405),
+    ("get", "/api/v1/users/me", {}, 401),
+    ("post", "/api/v1/auth/login", {"json": {}}, 422),
+    ("post", "/api/v1/auth", {"data": b"x" * (10 * 1024 * 1024 + 1), "content_type": "application/json"}, 413),
+])
+def test_every_response_says_nosniff(client, method, path, kwargs, status):
+    response = getattr(client, method)(path, **kwargs)
+    assert response.status_code == status
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_unexpected_error_says_nosniff(app_with_broken_route):
+    response = app_with_broken_route.test_client().get("/boom")
+    assert response.status_code == 500 and response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+ADA = {"email": "ada@example.com", "password": "password123"}
+
+
+def _register(client):
+    return client.post("/api/v1/auth", json={**ADA, "username": "ada"})
+
+
+@pytest.mark.parametrize("method, path, body, status", [
+    ("post", "/api/v1/auth", {"email": "nope"}, 422),
+    ("post", "/api/v1/auth/login", ADA, 200),
+    ("post", "/api/v1/auth/login", {**ADA, "password": "wrong-one"}, 401),
+    ("post", "/api/v1/auth/login", "[" * 1000, 400),
+    ("post", "/api/v2/refresh_tokens", {"refresh_token": "never-issued"}, 401),
+    ("put", "/api/v1/auth/password", {"reset_password_token": "x", "password": "password456"}, 422),
+    ("patch", "/api/v1/auth/password", {"current_password": "password123"}, 401),
+])
+def test_token_routes_are_not_cached(client, method, path, body, status):
+    # RFC 6749 §5.1: an answer carrying tokens must not be stored, and neither are these routes' errors.
+    registered = _register(client)
+    assert registered.status_code == 201 and registered.headers["Cache-Control"] == "no-store"
+    data = body if isinstance(body, str) else json.dumps(body)
+    response = getattr(client, method)(path, data=data, content_type="application/json")
+    assert response.status_code == status
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_refreshed_and_changed_tokens_are_not_cached(client):
+    session = _register(client).get_json()
+    refreshed = client.post("/api/v2/refresh_tokens", json={"refresh_token": session["refresh_token"]})
+    assert refreshed.status_code == 200 and refreshed.headers["Cache-Control"] == "no-store"
+    changed = client.patch("/api/v1/auth/password", json={"current_password": "password123", "password": "password456"},
+                           headers={"Authorization": f"Bearer {refreshed.get_json()['access_token']}"})
+    assert changed.status_code == 200 and changed.headers["Cache-Control"] == "no-store"
+
+
+def test_other_routes_may_be_cached(client, make_user, auth_headers):
+    response = client.get("/api/v1/users/me", headers=auth_headers(make_user()))
+    assert response.status_code == 200 and "no-store" not in response.headers.get("Cache-Control", "")
+
+
+def _request_lines(caplog):
+    return [r.getMessage() for r in caplog.records if r.name == "listify.request"]
+
+
+def test_control_characters_in_the_path_do_not_split_the_log_line(client, caplog):
+    caplog.set_level(logging.INFO, logger="listify.request")
+    response = client.get("/api/v1/x%0aFAKE%20LINE%0d%1b[31m%e2%80%a8")
+    assert response.status_code == 404
+    [line] = _request_lines(caplog)
+    assert "\n" not in line and "\r" not in line and "\x1b" not in line and "\u2028" not in line
+    assert "GET /api/v1/x\\x0aFAKE LINE\\x0d\\x1b[31m\\u2028 404" in line
+
+
+def test_control_characters_in_the_client_address_are_escaped(app_config, make_app, caplog):
+    class BehindOneProxy(app_config):
+        TRUSTED_PROXIES = 1
+
+    caplog.set_level(logging.INFO, logger="listify.request")
+    make_app(BehindOneProxy).test_client().get("/up", headers={"X-Forwarded-For": "198.51.100.1\x1b[2J\x7f"})
+    [line] = _request_lines(caplog)
+    assert line.endswith("remote=198.51.100.1\\x1b[2J\\x7f")

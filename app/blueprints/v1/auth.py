@@ -1,5 +1,5 @@
 """Accounts and sessions (v1)."""
-from app.blueprints.base import Blueprint
+from app.blueprints.base import Blueprint, no_store
 from app.blueprints.limits import login_email_key, login_limit, register_limit
 from app.blueprints.security import auth_required, current_user, token_claims
 from app.extensions import limiter
@@ -17,6 +17,7 @@ from app.schemas.auth import (
 from app.services import auth
 
 blp = Blueprint("v1_auth", __name__, url_prefix="/api/v1/auth", description="Sign up, log in and out, passwords.")
+blp.after_request(no_store)  # its answers carry tokens
 
 
 def session_body(session):

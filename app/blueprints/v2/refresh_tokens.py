@@ -1,9 +1,10 @@
 """Refresh-token rotation (v2)."""
-from app.blueprints.base import Blueprint
+from app.blueprints.base import Blueprint, no_store
 from app.schemas.auth import RefreshSchema, TokenPairSchema
 from app.services import tokens
 
 blp = Blueprint("v2_refresh_tokens", __name__, url_prefix="/api/v2", description="Refresh-token rotation.")
+blp.after_request(no_store)  # its answers carry tokens
 
 
 @blp.route("/refresh_tokens", methods=["POST"])
