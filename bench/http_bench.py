@@ -70,6 +70,7 @@ def bench_config(url: str):
         SECRET_KEY = globals()["SECRET_KEY"]
         JWT_SECRET_KEY = globals()["JWT_SECRET_KEY"]
         REDIS_URL = None
+        SINGLE_PROCESS = True  # this app only seeds and mints tokens, in this one process
         RATELIMIT_STORAGE_URI = "memory://"
         LOG_LEVEL = "WARNING"
 

@@ -1,4 +1,3 @@
-import threading
 from datetime import timedelta
 
 import pytest
@@ -8,6 +7,7 @@ from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.models import Activity, Follow, Notification, User, utcnow
 from app.services import social
+from tests.concurrency import run_concurrently
 from tests.paging import paging
 
 
@@ -56,25 +56,12 @@ def test_following_unknown_user_is_not_found(make_user):
 
 def test_concurrent_follows_make_one_follow(app, make_user):
     alice_id, bob_id = make_user().id, make_user().id
-    attempts = 6
-    barrier, results, errors = threading.Barrier(attempts), [], []
 
-    def run():
-        try:
-            with app.app_context():
-                follower = db.session.get(User, alice_id)
-                barrier.wait(timeout=10)
-                results.append(social.follow(follower, bob_id)[1])
-        except Exception as error:  # collected and asserted on below
-            errors.append(error)
+    def follow():
+        return social.follow(db.session.get(User, alice_id), bob_id)[1]
 
-    threads = [threading.Thread(target=run) for _ in range(attempts)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert sorted(results) == [False] * (attempts - 1) + [True]
+    results = run_concurrently(app, [follow] * 6)
+    assert sorted(results) == [False] * 5 + [True]
     assert (count(Follow), count(Activity), count(Notification)) == (1, 1, 1)
 
 
