@@ -9,8 +9,9 @@ legacy offset as parameters, so a request spends nothing on building SQL.
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Sequence
+from urllib.parse import urlencode
 
-from flask import current_app
+from flask import current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Integer, Select, bindparam, tuple_
 
@@ -95,6 +96,17 @@ class Paging:
 class Page:
     items: list
     next_cursor: str | None
+
+
+def next_page_link(next_cursor: str) -> str:
+    """The `Link` header of a page whose next_cursor is set: the absolute URL of the request being answered with
+    its cursor replaced (RFC 8288). v1's legacy `page`/`per` become the cursor and the `limit` they meant."""
+    args = request.args.copy()
+    per = args.pop("per", None)
+    if args.pop("page", None) is not None and per is not None and "limit" not in args:
+        args["limit"] = per
+    args["cursor"] = next_cursor
+    return f'<{request.base_url}?{urlencode(list(args.items(multi=True)))}>; rel="next"'
 
 
 def literal_limit(name: str = "page_limit"):

@@ -1,4 +1,5 @@
 """The Blueprint every API module uses: flask-smorest's, with error responses documented in our shape."""
+import functools
 import itertools
 from http import HTTPStatus
 
@@ -9,6 +10,7 @@ from marshmallow import RAISE, ValidationError, missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from app.errors import MAX_ERRORS, BadRequest
+from app.pagination import Page, next_page_link
 from app.request_json import JsonLimitExceeded, TooManyFields
 from app.schemas.common import ErrorSchema
 
@@ -116,6 +118,29 @@ class Blueprint(SmorestBlueprint):
         if response is None and schema is None and HTTPStatus(int(status_code)) >= 400:
             schema = ErrorSchema
         return super().alt_response(status_code, response, schema=schema, **kwargs)
+
+    def response(self, status_code, schema=None, **kwargs):
+        """A page's response (a schema with `next_cursor`) also sends `Link: <next page>; rel="next"` when there
+        is a next page, whether the view returns the Page (dumped by the schema) or a lean Response (which sets
+        the header itself, app.schemas.lean.page_response); the header is documented on the operation."""
+        instance = schema() if isinstance(schema, type) else schema
+        if "next_cursor" not in getattr(instance, "fields", ()):
+            return super().response(status_code, schema, **kwargs)
+        headers = {"Link": {"description": 'The next page, `<URL>; rel="next"`, when `next_cursor` is not null.',
+                            "schema": {"type": "string"}}}
+        respond = super().response(status_code, schema, headers={**headers, **kwargs.pop("headers", {})}, **kwargs)
+
+        def decorator(view):
+            @functools.wraps(view)
+            def with_next_link(*args, **view_kwargs):
+                result = view(*args, **view_kwargs)
+                if isinstance(result, Page) and result.next_cursor:
+                    return result, {"Link": next_page_link(result.next_cursor)}
+                return result
+
+            return respond(with_next_link)
+
+        return decorator
 
     def arguments(self, schema, *, location="json", required=None, **kwargs):
         """A request body is documented as required exactly when the server refuses to go without one:

@@ -10,11 +10,14 @@ from typing import Callable
 
 from flask import Response, jsonify
 
-from app.pagination import Page
+from app.pagination import Page, next_page_link
 
 
 def page_response(page: Page, dump_row: Callable[[object], dict]) -> Response:
-    return jsonify({"items": [dump_row(row) for row in page.items], "next_cursor": page.next_cursor})
+    response = jsonify({"items": [dump_row(row) for row in page.items], "next_cursor": page.next_cursor})
+    if page.next_cursor:
+        response.headers["Link"] = next_page_link(page.next_cursor)
+    return response
 
 
 def item_response(row, dump_row: Callable[[object], dict]) -> Response:
