@@ -12,10 +12,12 @@ decodable JPEG, PNG or WEBP is `UnsupportedMediaType` (415).
 
 Memory: the caps bound a decode (16 MP of at most 4 bytes), and all that follows works on the
 downscaled picture. JPEG is decoded straight at 1/2, 1/4 or 1/8 scale when that still covers the
-output (`draft`). PNG and JPEG read only their header in `Image.open`; Pillow 13's WEBP plugin creates
-libwebp's decoder there, which sizes the canvas from the file, so a WEBP's size is read from its first
-chunk before Pillow sees it. libwebp's own buffers make a WEBP at the cap the costliest decode (about
-250 MB at 16 MP, see docs/performance.md); PNG stays under 150 MB and JPEG under 40 MB.
+output (`draft`). PNG and JPEG read only their header in `Image.open`. WEBP never reaches Pillow's
+decoder: Pillow 13 drives every WEBP through libwebp's animation decoder, which allocates two canvases
+of the picture already in `Image.open` (about 250 MB at the cap). A still WEBP is decoded by libwebp's
+plain decoder (the `webp` package) into one array that Pillow then shares without a copy; an animated
+WEBP still needs the animation decoder's two canvases for its first frame, so its cap is half the pixels.
+Every format stays under about 150 MB at its cap (figures in docs/performance.md).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import logging
 from dataclasses import dataclass
 from typing import BinaryIO
 
+import webp
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from app.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
@@ -36,7 +39,7 @@ MAX_PICTURE_PIXELS = 16_000_000
 MAX_PICTURE_DIMENSION = 8_000
 MAX_PICTURE_SIDE = 1024
 
-# Pillow format name -> (content type, file extension). Only these plugins are ever tried.
+# Pillow format name -> (content type, file extension). WEBP is decoded by `_decode_webp`, never by Pillow.
 _ACCEPTED_FORMATS = {
     "JPEG": ("image/jpeg", "jpg"),
     "PNG": ("image/png", "png"),
@@ -49,6 +52,7 @@ _SAVE_OPTIONS = {
 }
 # Modes that resize with LANCZOS as they are; any other (palette, 16-bit, ...) is converted first.
 _RESAMPLED_MODES = ("RGB", "RGBA", "L", "LA", "CMYK")
+_PILLOW_DECODED_FORMATS = ("JPEG", "PNG")
 _NOT_AN_IMAGE = "The file must be a JPEG, PNG or WEBP image."
 _UNREADABLE = "The image could not be read; it may be corrupt or truncated."
 
@@ -75,19 +79,19 @@ def process_profile_picture(
     if not body:
         raise UnsupportedMediaType(_NOT_AN_IMAGE)
 
-    webp_size = _webp_canvas_size(body)
-    if webp_size is not None:
-        _check_dimensions(*webp_size, max_pixels, max_dimension)
-    image = _open_checked(body, max_pixels, max_dimension)
-    image_format = image.format
-    # Only an RGB profile can be baked into RGB pixels; decided on the upload's own mode.
-    icc_profile = image.info.get("icc_profile") if image.mode in ("RGB", "RGBA") else None
     try:
-        _draft(image, max_side)
-        image.load()  # decode everything now, so truncated or corrupt data fails here
-        # Let go of the file object: its decoder may keep buffers of its own while it lives (libwebp keeps
-        # two canvases), and they must be gone before the resize makes its working copies.
-        image = image.copy()
+        if _is_webp(body):
+            image_format = "WEBP"
+            image, icc_profile = _decode_webp(body, max_pixels, max_dimension)
+        else:
+            image = _open_checked(body, max_pixels, max_dimension)
+            image_format = image.format
+            # Only an RGB profile can be baked into RGB pixels; decided on the upload's own mode.
+            icc_profile = image.info.get("icc_profile") if image.mode in ("RGB", "RGBA") else None
+            _draft(image, max_side)
+            image.load()  # decode everything now, so truncated or corrupt data fails here
+            # Let go of the file object and its decoder's buffers before the resize makes its working copies.
+            image = image.copy()
         if image.mode not in _RESAMPLED_MODES:
             image = _convert_mode(image, image_format)
         # Downscale first: turning, colour conversion and re-encoding then work on at most max_side².
@@ -122,7 +126,7 @@ def _read_at_most(fileobj: BinaryIO, limit: int) -> bytes:
 def _open_checked(body: bytes, max_pixels: int, max_dimension: int) -> Image.Image:
     """Identify the image from its header, and refuse it before decoding if it has too many pixels."""
     try:
-        image = Image.open(io.BytesIO(body), formats=tuple(_ACCEPTED_FORMATS))
+        image = Image.open(io.BytesIO(body), formats=_PILLOW_DECODED_FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         # Pillow's own guard fired on the header (far beyond our cap, or warnings are errors).
         raise InvalidInput(f"The picture must have at most {max_pixels} pixels.", field="file") from None
@@ -143,22 +147,51 @@ def _check_dimensions(width: int, height: int, max_pixels: int, max_dimension: i
         raise UnsupportedMediaType(_UNREADABLE)
 
 
-def _webp_canvas_size(body: bytes) -> tuple[int, int] | None:
-    """A WEBP's canvas size from its first chunk (VP8, VP8L or VP8X), as libwebp reads it; None if not a WEBP.
+def _is_webp(body: bytes) -> bool:
+    return body[:4] == b"RIFF" and body[8:12] == b"WEBP"
 
-    A WEBP whose size cannot be read this way is refused: libwebp would size its canvas some other way.
+
+def _decode_webp(body: bytes, max_pixels: int, max_dimension: int) -> tuple[Image.Image, bytes | None]:
+    """A WEBP's first frame as an RGB or RGBA image (with its EXIF in `info`), and its ICC profile.
+
+    The size, alpha and animation come from libwebp's `WebPGetFeatures`, which reads the headers and
+    allocates nothing; the caps are checked on them before any pixel is decoded.
     """
-    if body[:4] != b"RIFF" or body[8:12] != b"WEBP":
-        return None
-    chunk = body[12:16]
-    if len(body) >= 30 and chunk == b"VP8 " and body[23:26] == b"\x9d\x01\x2a":
-        return int.from_bytes(body[26:28], "little") & 0x3FFF, int.from_bytes(body[28:30], "little") & 0x3FFF
-    if len(body) >= 25 and chunk == b"VP8L" and body[20] == 0x2F:
-        bits = int.from_bytes(body[21:25], "little")
-        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
-    if len(body) >= 30 and chunk == b"VP8X":
-        return int.from_bytes(body[24:27], "little") + 1, int.from_bytes(body[27:30], "little") + 1
-    raise UnsupportedMediaType(_UNREADABLE)
+    data = webp.WebPData.from_buffer(body)
+    features = webp.WebPDecoderConfig.new()
+    try:
+        features.read_features(data)
+    except webp.WebPError:
+        raise UnsupportedMediaType(_UNREADABLE) from None
+    width, height = features.input.width, features.input.height
+    animated = bool(features.input.has_animation)
+    # The animation decoder holds two canvases besides the frame it returns.
+    _check_dimensions(width, height, max_pixels // 2 if animated else max_pixels, max_dimension)
+    mode = "RGBA" if features.input.has_alpha or animated else "RGB"
+    try:
+        if animated:
+            options = webp.WebPAnimDecoderOptions.new(color_mode=webp.WebPColorMode.RGBA)
+            pixels, _ = webp.WebPAnimDecoder.new(data, options).decode_frame()
+        else:
+            pixels = data.decode(webp.WebPColorMode[mode])
+    except webp.WebPError:
+        raise UnsupportedMediaType(_UNREADABLE) from None
+    image = Image.fromarray(pixels)  # RGB or RGBA by the array's shape; shares its memory
+    chunks = _riff_chunks(body)
+    if b"EXIF" in chunks:
+        image.info["exif"] = chunks[b"EXIF"]  # read by ImageOps.exif_transpose, dropped by the clean copy
+    return image, chunks.get(b"ICCP")
+
+
+def _riff_chunks(body: bytes) -> dict[bytes, bytes]:
+    """The top-level chunks of a RIFF container (the first of each kind), by FourCC."""
+    chunks: dict[bytes, bytes] = {}
+    offset, end = 12, min(len(body), 8 + int.from_bytes(body[4:8], "little"))
+    while offset + 8 <= end:
+        kind, size = body[offset:offset + 4], int.from_bytes(body[offset + 4:offset + 8], "little")
+        chunks.setdefault(kind, body[offset + 8:offset + 8 + size])
+        offset += 8 + size + (size & 1)  # chunks are padded to an even length
+    return chunks
 
 
 def _draft(image: Image.Image, max_side: int) -> None:
