@@ -21,5 +21,7 @@ def login_email_key():
     body = request.get_json(silent=True)
     email = body.get("email") if isinstance(body, dict) else None
     if isinstance(email, str) and email.strip():
-        return "email:" + email.strip().lower()[:254]
+        # A lone surrogate ("\ud800", refused later as 422) cannot be encoded for Redis; flask-limiter takes any
+        # error from a key as its storage being down and counts in process memory from then on.
+        return "email:" + email.strip().lower()[:254].encode("utf-8", "backslashreplace").decode("utf-8")
     return "ip:" + get_remote_address()

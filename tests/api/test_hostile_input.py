@@ -17,6 +17,7 @@ import string
 
 import pytest
 
+from app.queue import redis_connection
 from tests.conftest import error_codes
 
 MAX_ERROR_BODY = 4096
@@ -181,3 +182,14 @@ def test_surrogate_in_a_query_string_cannot_arrive(client, headers, path):
     # Werkzeug keeps bytes that are not UTF-8 percent-encoded: the text searched for is "%ED%A0%80" itself.
     response = client.get(path, headers=headers)
     assert response.status_code == 200 and response.get_json()["items"] == []
+
+
+@pytest.mark.redis
+def test_a_lone_surrogate_in_the_login_email_is_counted_in_redis(client, caplog):
+    # The per-email key could not be encoded for Redis; flask-limiter took that as Redis being down and counted
+    # every later request of this process in memory (per process, and never reset between requests).
+    caplog.set_level(logging.INFO)
+    assert send(client, "post", "/api/v1/auth/login", json.dumps({"email": "a\udc80b", "password": "x"})).status_code == 422
+    assert not [r for r in caplog.records if "falling back" in r.getMessage() or r.exc_info]
+    keys = list(redis_connection().scan_iter("*LIMITER*"))
+    assert [key for key in keys if b"email:a\\udc80b" in key], keys
