@@ -67,6 +67,9 @@ class Config:
 
     CORS_ALLOWED_ORIGINS = [o.strip() for o in os.environ.get("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()]
 
+    # Seconds after which an Idempotency-Key still in flight is taken to belong to a process that died.
+    IDEMPOTENCY_IN_FLIGHT_TIMEOUT = env_int("IDEMPOTENCY_IN_FLIGHT_TIMEOUT", 60)
+
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
     PROFILE_PICTURE_MAX_BYTES = 5 * 1024 * 1024
 

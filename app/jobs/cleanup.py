@@ -29,3 +29,7 @@ def purge_password_reset_tokens() -> int:
 
 def purge_expired_exports() -> int:
     return _run("expired exports", cleanup.purge_expired_exports)
+
+
+def purge_idempotency_keys() -> int:
+    return _run("expired idempotency keys", cleanup.purge_idempotency_keys)

@@ -34,6 +34,7 @@ PERIODIC_JOBS = [
     (cleanup.purge_refresh_tokens, 3600),
     (cleanup.purge_password_reset_tokens, 3600),
     (cleanup.purge_expired_exports, 3600),
+    (cleanup.purge_idempotency_keys, 3600),
 ]
 
 LEADER_LOCK = "listify:cron:leader"

@@ -8,6 +8,7 @@ from app.models.catalogue import Album, Artist, Song, SyncJob
 from app.models.collection import Collection, CollectionItem
 from app.models.engagement import Comment, Like, Review
 from app.models.export import Export
+from app.models.idempotency import IdempotencyKey
 from app.models.social import Activity, Follow, Notification
 from app.models.user import PasswordResetRequest, PasswordResetToken, RefreshToken, RevokedAccessToken, User
 
@@ -17,6 +18,7 @@ __all__ = [
     "Collection", "CollectionItem",
     "Comment", "Like", "Review",
     "Export",
+    "IdempotencyKey",
     "Activity", "Follow", "Notification",
     "PasswordResetRequest", "PasswordResetToken", "RefreshToken", "RevokedAccessToken", "User",
 ]

@@ -32,12 +32,14 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
-def insert_or_ignore(model, values: dict):
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, on either engine: the new row's id, or None when a
-    unique constraint says it already exists (so concurrent inserts of the same thing make one row)."""
+def insert_or_ignore(model, values: dict, returning=None):
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id (or the column `returning`), on either engine: the new
+    row's id, or None when a unique constraint says it already exists (so concurrent inserts of the same thing
+    make one row)."""
     from sqlalchemy.dialects import postgresql, sqlite
 
     from app.extensions import db
 
     insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    return db.session.scalar(insert(model).values(**values).on_conflict_do_nothing().returning(model.id))
+    return db.session.scalar(insert(model).values(**values).on_conflict_do_nothing().returning(
+        model.id if returning is None else returning))

@@ -12,6 +12,7 @@ from sqlalchemy import delete, or_, select
 from app.extensions import db
 from app.models import Export, PasswordResetRequest, PasswordResetToken, RefreshToken, RevokedAccessToken, utcnow
 from app.services.auth import RESET_MAIL_WINDOW
+from app.services import idempotency
 from app.services.media import get_storage
 
 log = logging.getLogger(__name__)
@@ -83,3 +84,8 @@ def _delete(stmt) -> int:
     count = db.session.execute(stmt.execution_options(synchronize_session=False)).rowcount
     db.session.commit()
     return count
+
+
+def purge_idempotency_keys(now: datetime | None = None) -> int:
+    """Idempotency keys past their 24 hours."""
+    return idempotency.purge_expired(now)

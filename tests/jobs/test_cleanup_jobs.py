@@ -30,6 +30,7 @@ def test_every_clean_up_is_registered_on_the_default_queue():
         ("app.jobs.cleanup.purge_refresh_tokens", "default", 3600),
         ("app.jobs.cleanup.purge_password_reset_tokens", "default", 3600),
         ("app.jobs.cleanup.purge_expired_exports", "default", 3600),
+        ("app.jobs.cleanup.purge_idempotency_keys", "default", 3600),
     }
 
 
@@ -75,6 +76,7 @@ def test_clean_up_jobs_call_their_service_and_return_the_count(make_user):
     assert cleanup_jobs.purge_refresh_tokens() == 1
     assert cleanup_jobs.purge_password_reset_tokens() == 1
     assert cleanup_jobs.purge_expired_exports() == 0
+    assert cleanup_jobs.purge_idempotency_keys() == 0
 
 
 # --- with Redis -----------------------------------------------------------------------------
@@ -95,11 +97,12 @@ def queued_functions(redis_client):
 def test_only_the_scheduler_holding_the_lease_enqueues(redis_client):
     first, second = schedule.build_scheduler(redis_client), schedule.build_scheduler(redis_client)
     first.register_birth()
-    assert len(first.enqueue_jobs()) == 4
+    every = len(schedule.PERIODIC_JOBS)
+    assert len(first.enqueue_jobs()) == every
     assert second.enqueue_jobs() == []
-    assert len(queued_functions(redis_client)) == 4  # not 8
+    assert len(queued_functions(redis_client)) == every  # not twice as many
     first.register_death()  # a stopping leader hands over at once
-    assert len(second.enqueue_jobs()) == 4
+    assert len(second.enqueue_jobs()) == every
 
 
 @pytest.mark.redis
@@ -115,7 +118,7 @@ def test_scheduler_process_registers_with_rq_and_enqueues_the_clean_ups(app_conf
     process = worker.start_scheduler_process(app_config.REDIS_URL, "WARNING")
     try:
         deadline = time.monotonic() + 30
-        while len(queued_functions(redis_client)) < 4 and time.monotonic() < deadline:
+        while len(queued_functions(redis_client)) < len(schedule.PERIODIC_JOBS) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert [s.pid for s in CronScheduler.all(redis_client)] == [process.pid]
         assert queued_functions(redis_client) == sorted(

@@ -2,6 +2,7 @@
 from flask.views import MethodView
 
 from app.blueprints.base import Blueprint
+from app.blueprints.idempotency import IN_FLIGHT, idempotent
 from app.blueprints.security import auth_required, current_user
 from app.schemas.collections import (
     CollectionCreateSchema,
@@ -35,6 +36,7 @@ class Collections(MethodView):
         return collections.list_collections(current_user.id, paging, args.get("user_id"))
 
     @auth_required(blp)
+    @idempotent(blp, 201)
     @blp.arguments(CollectionCreateSchema)
     @blp.response(201, CollectionDetailSchema)
     def post(self, body):
@@ -75,11 +77,12 @@ class CollectionDetail(MethodView):
 @blp.route("/<id:collection_id>/items")
 class Items(MethodView):
     @auth_required(blp)
+    @idempotent(blp, 201, document_conflict=False)
     @blp.arguments(ItemCreateSchema)
     @blp.response(201, ItemSchema)
     @blp.alt_response(403, description="Someone else's public collection.")
     @blp.alt_response(404, description=NOT_VISIBLE + " Or no such song (field `song_id`).")
-    @blp.alt_response(409, description="The song is already in the collection.")
+    @blp.alt_response(409, description="The song is already in the collection. Or: " + IN_FLIGHT)
     def post(self, body, collection_id):
         """Add a song at `position` (1-based). Without `position`, or with one beyond the end, the song
         goes last; songs at and after `position` move down by one."""

@@ -2,6 +2,7 @@
 from flask.views import MethodView
 
 from app.blueprints.base import Blueprint
+from app.blueprints.idempotency import idempotent
 from app.blueprints.security import auth_required, current_user
 from app.schemas.common import LegacyPageArgsSchema, page_of
 from app.schemas.engagement import CommentCreateSchema, CommentSchema, CommentTextSchema
@@ -21,6 +22,7 @@ class ReviewComments(MethodView):
         return engagement.list_comments(review_id, paging)
 
     @auth_required(blp)
+    @idempotent(blp, 201)
     @blp.arguments(CommentTextSchema)
     @blp.response(201, CommentSchema)
     @blp.alt_response(404, description="No such review.")
@@ -32,6 +34,7 @@ class ReviewComments(MethodView):
 @blp.route("/comments")
 class Comments(MethodView):
     @auth_required(blp)
+    @idempotent(blp, 201)
     @blp.arguments(CommentCreateSchema)
     @blp.response(201, CommentSchema)
     @blp.alt_response(404, description="No such review (field `commentable_id`).")

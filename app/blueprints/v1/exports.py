@@ -3,6 +3,7 @@ from flask import url_for
 from flask.views import MethodView
 
 from app.blueprints.base import Blueprint
+from app.blueprints.idempotency import idempotent
 from app.blueprints.security import auth_required, current_user
 from app.schemas.exports import ExportCreatedSchema, ExportSchema
 from app.services import exports
@@ -15,6 +16,7 @@ blp = Blueprint(
 @blp.route("")
 class Exports(MethodView):
     @auth_required(blp)
+    @idempotent(blp, 202, document_invalid=True)
     @blp.response(202, ExportCreatedSchema)
     @blp.alt_response(429, description="Five exports in the last 24 hours: retry after `Retry-After` seconds.")
     @blp.alt_response(503, description="The job queue is unavailable.")

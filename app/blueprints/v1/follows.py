@@ -2,6 +2,7 @@
 from flask.views import MethodView
 
 from app.blueprints.base import Blueprint
+from app.blueprints.idempotency import idempotent
 from app.blueprints.security import auth_required, current_user
 from app.schemas.common import LegacyPageArgsSchema, page_of
 from app.schemas.users import PublicProfileSchema
@@ -13,10 +14,11 @@ blp = Blueprint("v1_follows", __name__, url_prefix="/api/v1/users", description=
 @blp.route("/<id:user_id>/follow")
 class Follow(MethodView):
     @auth_required(blp)
+    @idempotent(blp, 201, 200)
     @blp.response(201, PublicProfileSchema, description="Now following: the user's public profile.")
     @blp.alt_response(200, schema=PublicProfileSchema, description="Already following: nothing changed.")
     @blp.alt_response(404, description="No such user.")
-    @blp.alt_response(422, description="You cannot follow yourself.")
+    @blp.alt_response(422, description="You cannot follow yourself; or an invalid or reused Idempotency-Key.")
     def post(self, user_id):
         """Follow a user. Following someone you already follow changes nothing and answers 200."""
         profile, created = social.follow(current_user, user_id)

@@ -2,6 +2,7 @@
 from flask.views import MethodView
 
 from app.blueprints.base import Blueprint
+from app.blueprints.idempotency import idempotent
 from app.blueprints.security import auth_required, current_user
 from app.schemas.engagement import LikeCreateSchema, LikeSchema
 from app.services import engagement
@@ -17,6 +18,7 @@ def created_or_ok(result):
 @blp.route("/reviews/<id:review_id>/like")
 class ReviewLike(MethodView):
     @auth_required(blp)
+    @idempotent(blp, 201, 200, document_invalid=True)
     @blp.response(201, LikeSchema, description="Liked now.")
     @blp.alt_response(200, schema=LikeSchema, description="Already liked: nothing changed.")
     @blp.alt_response(404, description="No such review.")
@@ -35,6 +37,7 @@ class ReviewLike(MethodView):
 @blp.route("/likes")
 class Likes(MethodView):
     @auth_required(blp)
+    @idempotent(blp, 201, 200)
     @blp.arguments(LikeCreateSchema)
     @blp.response(201, LikeSchema, description="Liked now.")
     @blp.alt_response(200, schema=LikeSchema, description="Already liked: nothing changed.")

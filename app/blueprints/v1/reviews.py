@@ -2,6 +2,7 @@
 from flask.views import MethodView
 
 from app.blueprints.base import Blueprint
+from app.blueprints.idempotency import IN_FLIGHT, idempotent
 from app.blueprints.security import auth_required, current_user
 from app.schemas.common import LegacyPageArgsSchema, page_of
 from app.schemas.engagement import ReviewCreateSchema, ReviewSchema, ReviewUpdateSchema
@@ -25,10 +26,11 @@ class SongReviews(MethodView):
 @blp.route("/reviews")
 class Reviews(MethodView):
     @auth_required(blp)
+    @idempotent(blp, 201, document_conflict=False)
     @blp.arguments(ReviewCreateSchema)
     @blp.response(201, ReviewSchema)
     @blp.alt_response(404, description="No such song (field `song_id`).")
-    @blp.alt_response(409, description="You have already reviewed this song.")
+    @blp.alt_response(409, description="You have already reviewed this song. Or: " + IN_FLIGHT)
     def post(self, body):
         """Review a song: a rating from 1 to 5 and an optional text (at most 5000 characters).
 

@@ -2,6 +2,7 @@
 from flask.views import MethodView
 
 from app.blueprints.base import Blueprint
+from app.blueprints.idempotency import idempotent
 from app.blueprints.security import auth_required, current_user
 from app.schemas.social import RelationshipSchema
 from app.schemas.users import PublicProfileSchema
@@ -13,6 +14,7 @@ blp = Blueprint("v2_relationships", __name__, url_prefix="/api/v2/relationships"
 @blp.route("")
 class Relationships(MethodView):
     @auth_required(blp)
+    @idempotent(blp, 201, 200)
     @blp.arguments(RelationshipSchema)
     @blp.response(201, PublicProfileSchema, description="Now following: the user's public profile.")
     @blp.alt_response(200, schema=PublicProfileSchema, description="Already following: nothing changed.")

@@ -2,6 +2,7 @@
 from flask import current_app, url_for
 
 from app.blueprints.base import Blueprint
+from app.blueprints.idempotency import idempotent
 from app.blueprints.security import admin_required, current_user
 from app.extensions import limiter
 from app.schemas.sync import SyncJobSchema, SyncRequestSchema, SyncStartedSchema
@@ -21,6 +22,7 @@ def admin_key():
 
 @blp.route("/songs/sync", methods=["POST"])
 @admin_required(blp)
+@idempotent(blp, 202)  # above the limit: a replay costs no sync of the admin's budget
 @limiter.limit(sync_limit, key_func=admin_key, scope="sync")
 @blp.arguments(SyncRequestSchema)
 @blp.response(202, SyncStartedSchema)

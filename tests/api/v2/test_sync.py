@@ -182,3 +182,14 @@ def test_openapi_says_a_sync_names_exactly_one_non_blank_source(client):
     assert schema["oneOf"] == [{"required": [name]} for name in ("query", "artist_id", "album_id", "playlist_id", "chart")]
     assert schema["properties"]["query"]["pattern"] == r"\S"
     assert schema["properties"]["chart"]["enum"] == [True]
+
+
+def test_a_sync_repeated_with_its_idempotency_key_is_replayed_without_a_second_job(client, admin, auth_headers):
+    headers = {**auth_headers(admin), "Idempotency-Key": "sync-chart-1"}
+    first = client.post("/api/v2/songs/sync", json={"chart": True, "limit": 5}, headers=headers)
+    again = client.post("/api/v2/songs/sync", json={"chart": True, "limit": 5}, headers=headers)
+
+    assert first.status_code == again.status_code == 202
+    assert again.get_json() == first.get_json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert sync_jobs() == 1
