@@ -20,6 +20,7 @@ def create_app(config_class=None):
     app.config.from_object(config_class)
     config_class.finalize(app.config)
 
+    from app.conditional import register_etags
     from app.database import register_read_only_requests
     from app.logging_setup import configure_logging, register_request_logging
     from app.metrics import register_metrics
@@ -29,6 +30,7 @@ def create_app(config_class=None):
     register_extensions(app)
     register_request_logging(app)
     register_response_headers(app)
+    register_etags(app)
     register_read_only_requests(app, db)
     register_blueprints(app)
     register_errors(app)
@@ -81,7 +83,7 @@ def register_extensions(app):
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     jwt.init_app(app)
     cors.init_app(app, origins=app.config["CORS_ALLOWED_ORIGINS"], expose_headers=[
-        "X-Request-ID", "Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
+        "X-Request-ID", "ETag", "Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
     ])
     limiter.init_app(app)
     api.ERROR_SCHEMA = ErrorSchema

@@ -42,4 +42,25 @@ class SchemaRulesPlugin(BasePlugin):
         return getattr(getattr(schema, "Meta", None), "json_schema", None)
 
 
-api = Api(spec_kwargs={"extra_plugins": [SchemaRulesPlugin()]})
+class ConditionalReadsPlugin(BasePlugin):
+    """Every JSON read answers ETag and If-None-Match (app/conditional.py): say so on each GET operation."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        read = (operations or {}).get("get")
+        responses = (read or {}).get("responses", {})
+        status = next((code for code in (200, "200") if code in responses), None)  # apispec keys are not yet str
+        if status is None:
+            return
+        read.setdefault("parameters", []).append({
+            "name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"},
+            "description": "An ETag of an earlier answer (or `*`): `304` without a body while it is current.",
+        })
+        ok = responses[status]
+        if isinstance(ok, dict):
+            ok.setdefault("headers", {})["ETag"] = {
+                "description": "Validator of this body, for If-None-Match.", "schema": {"type": "string"},
+            }
+        responses.setdefault(304, {"description": "Not modified: the If-None-Match ETag is current."})
+
+
+api = Api(spec_kwargs={"extra_plugins": [SchemaRulesPlugin(), ConditionalReadsPlugin()]})
