@@ -20,7 +20,7 @@ def create_app(config_class=None):
     app.config.from_object(config_class)
     config_class.finalize(app.config)
 
-    from app.conditional import register_etags
+    from app.blueprints.conditional import register_etags
     from app.database import register_read_only_requests
     from app.logging_setup import configure_logging, register_request_logging
     from app.metrics import register_metrics

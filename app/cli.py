@@ -36,7 +36,8 @@ def create_user(email, username, password, admin):
 
         from app.models import User
 
-        db.session.execute(update(User).where(User.id == session.user.id).values(is_admin=True))
+        db.session.execute(update(User).where(User.id == session.user.id).values(
+            is_admin=True, profile_version=User.profile_version + 1))
         db.session.commit()
     click.echo(f"Created user {session.user.id} ({session.user.username}){' as admin' if admin else ''}.")
 
@@ -51,6 +52,7 @@ def promote_user(email):
     if user is None:
         raise click.ClickException(f"No user with email {email}.")
     user.is_admin = True
+    user.profile_version = User.profile_version + 1  # the profile shows is_admin
     db.session.commit()
     click.echo(f"{user.username} is now an administrator.")
 

@@ -73,6 +73,12 @@ class Conflict(AppError):
     message = "Already exists."
 
 
+class PreconditionFailed(AppError):
+    status = 412
+    code = "precondition_failed"
+    message = "The resource changed since the If-Match ETag: nothing was changed."
+
+
 class RateLimited(AppError):
     """A quota of the domain (not a per-request limit of flask-limiter); give `Retry-After` in `headers`."""
 

@@ -42,10 +42,22 @@ class SchemaRulesPlugin(BasePlugin):
         return getattr(getattr(schema, "Meta", None), "json_schema", None)
 
 
+IF_MATCH_PARAMETER = {
+    "name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
+    "description": "The collection's ETag (from `GET /api/v1/collections/{id}`): the change is made only while "
+                   "the collection is still at that version, else `412` and nothing changes. `*`, or no header: "
+                   "no precondition.",
+}
+
+
 class ConditionalReadsPlugin(BasePlugin):
-    """Every JSON read answers ETag and If-None-Match (app/conditional.py): say so on each GET operation."""
+    """Every JSON read answers ETag and If-None-Match, and the writes that answer 412 take If-Match
+    (app/blueprints/conditional.py): say so on each of those operations."""
 
     def operation_helper(self, path=None, operations=None, **kwargs):
+        for operation in (operations or {}).values():
+            if any(str(code) == "412" for code in operation.get("responses", {})):
+                operation.setdefault("parameters", []).append(IF_MATCH_PARAMETER)
         read = (operations or {}).get("get")
         responses = (read or {}).get("responses", {})
         status = next((code for code in (200, "200") if code in responses), None)  # apispec keys are not yet str

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from flask.testing import FlaskClient
 from flask_jwt_extended import create_access_token
+from sqlalchemy import event
 
 from app import clock as app_clock
 from app import create_app
@@ -157,6 +158,19 @@ def clock(monkeypatch):
     frozen = Clock(float(int(time.time())))
     monkeypatch.setattr(app_clock, "timestamp", frozen.timestamp)
     return frozen
+
+
+@pytest.fixture
+def statements(app):
+    """The SQL statements the app's engine runs while the test runs, in order."""
+    seen = []
+
+    def record(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(db.engine, "before_cursor_execute", record)
 
 
 _counter = itertools.count(1)

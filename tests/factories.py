@@ -1,9 +1,13 @@
-"""Small factories for catalogue, engagement and collection rows (committed, so every engine sees them)."""
+"""Small factories for catalogue, engagement and collection rows (committed, so every engine sees them).
+
+Catalogue rows are written the way ingestion writes them: with the catalogue's version bumped in the same
+transaction (the validator of catalogue reads)."""
 import itertools
 from datetime import date
 
 from app.extensions import db
 from app.models import Album, Artist, Collection, CollectionItem, Comment, Like, Review, Song
+from app.services.validators import bump_catalogue_version
 
 _n = itertools.count(1)
 
@@ -12,6 +16,7 @@ def make_artist(name=None, **fields):
     n = next(_n)
     artist = Artist(name=name or f"Artist {n}", deezer_id=fields.pop("deezer_id", 10_000_000_000 + n), **fields)
     db.session.add(artist)
+    bump_catalogue_version()
     db.session.commit()
     return artist
 
@@ -24,6 +29,7 @@ def make_album(artist=None, title=None, **fields):
         release_date=fields.pop("release_date", date(2020, 1, 1)), **fields,
     )
     db.session.add(album)
+    bump_catalogue_version()
     db.session.commit()
     return album
 
@@ -40,6 +46,7 @@ def make_song(title=None, album=None, artist=None, **fields):
         duration_ms=fields.pop("duration_ms", 200_000), **fields,
     )
     db.session.add(song)
+    bump_catalogue_version()
     db.session.commit()
     return song
 

@@ -4,7 +4,7 @@ from sqlalchemy import DDL, event
 from app.clock import utcnow
 from app.extensions import db
 from app.models.base import MAX_ID, BigId, UTCDateTime
-from app.models.catalogue import Album, Artist, Song, SyncJob
+from app.models.catalogue import Album, Artist, CatalogueVersion, Song, SyncJob
 from app.models.collection import Collection, CollectionItem
 from app.models.engagement import Comment, Like, Review
 from app.models.export import Export
@@ -14,7 +14,7 @@ from app.models.user import PasswordResetRequest, PasswordResetToken, RefreshTok
 
 __all__ = [
     "MAX_ID", "BigId", "UTCDateTime", "utcnow",
-    "Album", "Artist", "Song", "SyncJob",
+    "Album", "Artist", "CatalogueVersion", "Song", "SyncJob",
     "Collection", "CollectionItem",
     "Comment", "Like", "Review",
     "Export",

@@ -8,6 +8,16 @@ from app.extensions import db
 from app.models.base import BigId, UTCDateTime
 
 
+class CatalogueVersion(db.Model):
+    """One row (id 1): bumped in the transaction of every write to songs, artists or albums (each ingested
+    page), so catalogue reads have a validator without running their query. No row yet means version 0."""
+
+    __tablename__ = "catalogue_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+
+
 class Artist(db.Model):
     __tablename__ = "artists"
 

@@ -20,6 +20,9 @@ class User(db.Model):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     # Bumped by logout_all, password change and reset: every token issued before stops working.
     jwt_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Bumped in the statement of every change to what the profile shows (fields, picture, either follow count):
+    # the validator of profile reads (app/services/validators.py).
+    profile_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

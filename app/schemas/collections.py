@@ -31,6 +31,8 @@ class CollectionSchema(Schema):
     title = fields.String()
     description = fields.String()
     public = fields.Boolean()
+    version = fields.Integer(metadata={"description": "1 when created, +1 on every change to the collection or "
+                                                      "its items."})
     user_id = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()

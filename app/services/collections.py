@@ -1,9 +1,9 @@
 """Collections: ordered, public or private lists of songs.
 
-Positions run 1..n without gaps. Every change of a collection's items first locks the collection:
-SELECT ... FOR UPDATE on PostgreSQL; on SQLite, writing the collection row first takes the
-database's write lock before positions are read (SQLite runs one writer at a time). Positions are
-then shifted with single UPDATE statements, so concurrent adds and moves stay consistent.
+Positions run 1..n without gaps. Every change first bumps the collection's `version` (`_change`): that UPDATE
+locks the row on PostgreSQL and takes the database's write lock on SQLite (one writer at a time) before
+positions are read, and it checks If-Match in the same statement. Positions are then shifted with single UPDATE
+statements, so concurrent adds and moves stay consistent.
 """
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +12,7 @@ from functools import cache
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.errors import Conflict, Forbidden, NotFound
+from app.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from app.extensions import db
 from app.models import Collection, CollectionItem, Song, User, utcnow
 from app.pagination import Keyset, Page, Paging, keyset_statement, paginate
@@ -104,25 +104,33 @@ def get_collection(collection_id: int, viewer_id: int) -> Collection:
     return collection
 
 
-def _owned(actor: User, collection_id: int, *, lock: bool = False) -> Collection:
-    """The actor's collection: someone else's is 404 when private and 403 when public."""
-    stmt = select(Collection).where(Collection.id == collection_id)
-    if lock:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    collection = db.session.scalar(stmt)
+def _change(actor: User, collection_id: int, expected_versions: list[int] | None = None) -> int:
+    """The first statement of every change: bumps the actor's collection's version (if it is still one of
+    `expected_versions`, the If-Match precondition; None: any) and returns the new one. The UPDATE locks the row
+    on PostgreSQL and takes the write lock on SQLite before positions are read, and it checks the precondition
+    in the same statement, so of two changes made from the same version one wins and the other is a 412.
+    Someone else's collection is 404 when private and 403 when public."""
+    stmt = update(Collection).where(Collection.id == collection_id, Collection.user_id == actor.id)
+    if expected_versions is not None:
+        stmt = stmt.where(Collection.version.in_(expected_versions))
+    version = db.session.scalar(
+        stmt.values(version=Collection.version + 1, updated_at=utcnow())
+        .returning(Collection.version).execution_options(synchronize_session=False)
+    )
+    if version is not None:
+        return version
+    db.session.rollback()
+    collection = db.session.get(Collection, collection_id)
     if not _visible(collection, actor.id):
         raise NotFound("No such collection.")
     if collection.user_id != actor.id:
         raise Forbidden("Only the owner can change this collection.")
-    if lock:
-        # The first write of the transaction: on SQLite it takes the write lock before we read positions.
-        collection.updated_at = utcnow()
-        db.session.flush()
-    return collection
+    raise PreconditionFailed("The collection changed since this If-Match ETag: nothing was changed.")
 
 
-def update_collection(actor: User, collection_id: int, changes: dict) -> Collection:
-    collection = _owned(actor, collection_id)
+def update_collection(actor: User, collection_id: int, changes: dict, expected_versions=None) -> Collection:
+    _change(actor, collection_id, expected_versions)
+    collection = db.session.get(Collection, collection_id, populate_existing=True)
     for name in ("title", "description"):
         if name in changes:
             setattr(collection, name, changes[name])
@@ -133,9 +141,10 @@ def update_collection(actor: User, collection_id: int, changes: dict) -> Collect
     return get_collection(collection_id, actor.id)
 
 
-def delete_collection(actor: User, collection_id: int) -> None:
+def delete_collection(actor: User, collection_id: int, expected_versions=None) -> None:
     """Deletes the collection with its items and activities (ON DELETE CASCADE)."""
-    db.session.execute(delete(Collection).where(Collection.id == _owned(actor, collection_id).id))
+    _change(actor, collection_id, expected_versions)
+    db.session.execute(delete(Collection).where(Collection.id == collection_id))
     db.session.commit()
 
 
@@ -152,9 +161,10 @@ def _shift(collection_id: int, by: int, *conditions) -> None:
     )
 
 
-def add_item(actor: User, collection_id: int, song_id: int, position: int | None = None) -> ItemPlace:
+def add_item(actor: User, collection_id: int, song_id: int, position: int | None = None,
+             expected_versions=None) -> ItemPlace:
     """Put a song at `position` (default, or beyond the end: the end); the songs from there move down."""
-    _owned(actor, collection_id, lock=True)
+    _change(actor, collection_id, expected_versions)
     end = _count(collection_id) + 1
     position = end if position is None else min(position, end)
     _shift(collection_id, +1, CollectionItem.position >= position)
@@ -180,9 +190,9 @@ def _position_of(collection_id: int, song_id: int) -> int:
     return position
 
 
-def move_item(actor: User, collection_id: int, song_id: int, position: int) -> ItemPlace:
+def move_item(actor: User, collection_id: int, song_id: int, position: int, expected_versions=None) -> ItemPlace:
     """Move a song to `position` (beyond the end: the last place); the songs in between shift by one."""
-    _owned(actor, collection_id, lock=True)
+    _change(actor, collection_id, expected_versions)
     old = _position_of(collection_id, song_id)
     new = min(position, _count(collection_id))
     if new < old:
@@ -199,9 +209,9 @@ def move_item(actor: User, collection_id: int, song_id: int, position: int) -> I
     return ItemPlace(collection_id, song_id, new)
 
 
-def remove_item(actor: User, collection_id: int, song_id: int) -> None:
+def remove_item(actor: User, collection_id: int, song_id: int, expected_versions=None) -> None:
     """Take a song out; the songs after it move up."""
-    _owned(actor, collection_id, lock=True)
+    _change(actor, collection_id, expected_versions)
     old = _position_of(collection_id, song_id)
     db.session.execute(
         delete(CollectionItem)

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from app.extensions import db
 from app.models import Album, Artist, Song, utcnow
 from app.queue import redis_connection
+from app.services.validators import bump_catalogue_version
 from app.services.deezer import (
     AlbumRecord,
     ArtistRecord,
@@ -68,7 +69,9 @@ def store_tracks(tracks: Iterable[TrackRecord]) -> PageCounts:
         artist_id = artist_ids[track.artist.deezer_id]
         album_id = album_ids[track.album.deezer_id] if track.album else album_ids_by_artist[artist_id]
         rows.append(_song_row(track, album_id))
-    return _upsert_songs(rows, now, on_postgres)
+    counts = _upsert_songs(rows, now, on_postgres)
+    bump_catalogue_version()  # last: its row stays locked until the caller commits
+    return counts
 
 
 def _dialect() -> str:

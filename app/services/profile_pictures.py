@@ -61,7 +61,8 @@ def _lock_picture_key(user_id: int) -> str | None:
 
 
 def _set_picture_key(user_id: int, key: str | None) -> None:
-    db.session.execute(update(User).where(User.id == user_id).values(profile_picture_key=key))
+    db.session.execute(update(User).where(User.id == user_id).values(
+        profile_picture_key=key, profile_version=User.profile_version + 1))
 
 
 def _delete_quietly(key: str) -> None:

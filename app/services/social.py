@@ -11,6 +11,7 @@ from app.models.base import insert_or_ignore
 from app.pagination import Keyset, Page, Paging, keyset_statement, paginate
 from app.services.activities import FOLLOWED, notify, record_activity
 from app.services.users import ensure_user_exists, get_profile, profiles_select
+from app.services.validators import bump_profile_versions
 
 FOLLOWERS_KEYSET = Keyset("followers", (datetime, int))
 FOLLOWING_KEYSET = Keyset("following", (datetime, int))
@@ -28,6 +29,7 @@ def follow(follower, followed_id: int) -> tuple:
     follow_id = insert_or_ignore(Follow, {"follower_id": follower.id, "followed_id": followed_id})
     created = follow_id is not None
     if created:
+        bump_profile_versions(follower.id, followed_id)  # both follow counts
         record_activity(follower.id, FOLLOWED, follow_id=follow_id)
         notify(followed_id, follower.id, FOLLOWED, "User", follower.id, follow_id=follow_id)
     db.session.commit()
@@ -42,6 +44,7 @@ def unfollow(follower, followed_id: int) -> None:
     if result.rowcount == 0:
         db.session.rollback()
         raise NotFound("You are not following this user.")
+    bump_profile_versions(follower.id, followed_id)
     db.session.commit()
 
 

@@ -133,6 +133,7 @@ class TokenUser:
     profile_picture_key: str | None
     is_admin: bool
     jwt_version: int
+    profile_version: int  # the validator of your own profile's reads, at no extra query
     created_at: datetime
     updated_at: datetime
 

@@ -108,6 +108,7 @@ def update_profile(actor, user_id: int, changes: dict):
     for name in ("username", "bio"):
         if name in changes:
             setattr(user, name, changes[name])
+    user.profile_version = User.profile_version + 1
     try:
         db.session.commit()
     except IntegrityError as error:

@@ -2,6 +2,7 @@
 from flask.views import MethodView
 
 from app.blueprints.base import Blueprint
+from app.blueprints.conditional import catalogue_etag, kept_validator
 from app.blueprints.security import auth_required
 from app.schemas.catalogue import SongFilterSchema, SongSchema, dump_song_row
 from app.schemas.common import LegacyPageArgsSchema, page_of
@@ -17,6 +18,7 @@ class Songs(MethodView):
     @blp.arguments(SongFilterSchema, location="query")
     @blp.arguments(LegacyPageArgsSchema(catalogue.SONG_KEYSET), location="query")
     @blp.response(200, page_of(SongSchema))
+    @kept_validator(catalogue_etag)
     def get(self, filters, paging):
         """Songs, newest first (highest id first), each with its artist and album.
 
@@ -31,6 +33,7 @@ class SongDetail(MethodView):
     @auth_required(blp)
     @blp.response(200, SongSchema)
     @blp.alt_response(404, description="No such song.")
+    @kept_validator(catalogue_etag)
     def get(self, song_id):
         """One song, with its artist and album."""
         return catalogue.get_song(song_id)

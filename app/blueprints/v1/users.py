@@ -2,6 +2,7 @@
 from flask.views import MethodView
 
 from app.blueprints.base import Blueprint
+from app.blueprints.conditional import kept_validator, profile_etag
 from app.blueprints.security import auth_required, current_user
 from app.schemas.common import LegacyPageArgsSchema, page_of
 from app.schemas.lean import item_response
@@ -21,6 +22,7 @@ blp = Blueprint("v1_users", __name__, url_prefix="/api/v1/users", description="P
 class Me(MethodView):
     @auth_required(blp)
     @blp.response(200, MeEnvelopeSchema)
+    @kept_validator(profile_etag)
     def get(self):
         """Your own profile, with email."""
         return {"user": users.get_profile(current_user.id, current_user.id)}
@@ -50,6 +52,7 @@ class UserProfile(MethodView):
     @auth_required(blp)
     @blp.response(200, PublicProfileSchema)
     @blp.alt_response(404, description="No such user.")
+    @kept_validator(profile_etag)
     def get(self, user_id):
         """A public profile, with counts and whether you follow this user."""
         return item_response(users.get_profile(user_id, current_user.id), dump_public_profile_row)

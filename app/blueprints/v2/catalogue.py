@@ -2,6 +2,7 @@
 from flask.views import MethodView
 
 from app.blueprints.base import Blueprint
+from app.blueprints.conditional import catalogue_etag, kept_validator
 from app.blueprints.security import auth_required
 from app.schemas.catalogue import (
     AlbumDetailSchema,
@@ -25,6 +26,7 @@ class Songs(MethodView):
     @blp.arguments(SongFilterSchema, location="query")
     @blp.arguments(PageArgsSchema(catalogue.SONG_KEYSET), location="query")
     @blp.response(200, page_of(SongSchema))
+    @kept_validator(catalogue_etag)
     def get(self, filters, paging):
         """Songs, newest first (highest id first), each with its artist and album.
 
@@ -39,6 +41,7 @@ class SongDetail(MethodView):
     @auth_required(blp)
     @blp.response(200, SongSchema)
     @blp.alt_response(404, description="No such song.")
+    @kept_validator(catalogue_etag)
     def get(self, song_id):
         """One song, with its artist and album."""
         return catalogue.get_song(song_id)
@@ -50,6 +53,7 @@ class Artists(MethodView):
     @blp.arguments(ArtistFilterSchema, location="query")
     @blp.arguments(PageArgsSchema(catalogue.ARTIST_KEYSET), location="query")
     @blp.response(200, page_of(ArtistSchema))
+    @kept_validator(catalogue_etag)
     def get(self, filters, paging):
         """Artists, newest first (highest id first); `q` matches a case-insensitive substring of the name."""
         return catalogue.list_artists(paging, **filters)
@@ -60,6 +64,7 @@ class ArtistDetail(MethodView):
     @auth_required(blp)
     @blp.response(200, ArtistDetailSchema)
     @blp.alt_response(404, description="No such artist.")
+    @kept_validator(catalogue_etag)
     def get(self, artist_id):
         """One artist with its albums."""
         return catalogue.get_artist(artist_id)
@@ -70,6 +75,7 @@ class AlbumDetail(MethodView):
     @auth_required(blp)
     @blp.response(200, AlbumDetailSchema)
     @blp.alt_response(404, description="No such album.")
+    @kept_validator(catalogue_etag)
     def get(self, album_id):
         """One album with its artist and its songs in track order (disk, then position)."""
         return catalogue.get_album(album_id)

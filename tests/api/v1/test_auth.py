@@ -384,20 +384,6 @@ def test_token_of_deleted_user_is_401(client, make_user, auth_headers):
 # --- the per-request check and where the denylist lives ---------------------------
 
 
-@pytest.fixture
-def statements(app):
-    from sqlalchemy import event
-
-    seen = []
-
-    def record(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(db.engine, "before_cursor_execute", record)
-
-
 def test_token_check_is_one_query_for_the_user_and_the_denylist(client, make_user, auth_headers, statements):
     """/me is the token check plus the profile query: the denylist is read inside the user's query, with or without
     Redis, and nothing else is."""

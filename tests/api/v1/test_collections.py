@@ -22,7 +22,7 @@ def test_create_collection_is_201(client, me, headers):
     body = response.get_json()
     assert {k: body[k] for k in ("title", "description", "public", "user_id", "item_count", "items")} == {
         "title": "Road trip", "description": "", "public": True, "user_id": me.id, "item_count": 0, "items": []}
-    assert set(body) == {"id", "title", "description", "public", "user_id", "created_at", "updated_at",
+    assert set(body) == {"id", "title", "description", "public", "version", "user_id", "created_at", "updated_at",
                          "item_count", "items"}
     assert count(Collection) == 1 and count(Activity) == 1
 

@@ -4,7 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import PasswordResetToken, User, utcnow
@@ -160,18 +160,6 @@ def test_concurrent_requests_mail_at_most_three_and_leave_one_live_token(app, al
     assert live_tokens() == 1
     [live] = db.session.scalars(select(PasswordResetToken.token_hash).where(PasswordResetToken.used_at.is_(None)))
     assert live in {hash_token(token) for token in tokens_in(smtp_server)}
-
-
-@pytest.fixture
-def statements(app):
-    seen = []
-
-    def record(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(db.engine, "before_cursor_execute", record)
 
 
 def test_known_unknown_and_limited_emails_run_the_same_statements(client, alice, smtp_server, statements,
