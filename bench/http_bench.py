@@ -1,7 +1,8 @@
 """HTTP benchmark: the hot endpoints under gunicorn, as ratios to a bare Flask app, in one run.
 
     python bench/http_bench.py [--rounds 5] [--duration 10] [--connections 16] [--threads 2] [--workers 2]
-                               [--only songs-pg,feed-pg,profile-pg,songs-sqlite,feed-depth] [--profile DIR]
+                               [--only songs-pg,feed-pg,profile-pg,songs-sqlite,songs-pg-304,profile-pg-304,feed-depth]
+                               [--profile DIR]
 
 Needs PostgreSQL on 127.0.0.1:5432, Redis on 127.0.0.1:6379 and wrk (Debian's `wrk` package).
 
@@ -54,8 +55,13 @@ SCENARIOS = {
     "feed-pg": ("pg", "/api/v2/feed/following?limit=20"),
     "profile-pg": ("pg", f"/api/v1/users/{PROFILE_USER}"),
     "songs-sqlite": ("sqlite", "/api/v2/songs?limit=20"),
+    # With a current If-None-Match: every answer a 304 from the validator the server keeps (issue 14).
+    "songs-pg-304": ("pg", "/api/v2/songs?limit=20"),
+    "profile-pg-304": ("pg", f"/api/v1/users/{PROFILE_USER}"),
 }
-TARGETS = {"songs-pg": 0.12, "feed-pg": 0.10, "profile-pg": 0.20, "songs-sqlite": 0.15}
+CONDITIONAL = {"songs-pg-304", "profile-pg-304"}
+TARGETS = {"songs-pg": 0.12, "feed-pg": 0.10, "profile-pg": 0.20, "songs-sqlite": 0.15,
+           "songs-pg-304": 0.30, "profile-pg-304": 0.35}
 DEPTH, DEPTH_TARGET = 500, 1.5
 
 
@@ -226,8 +232,15 @@ def stop_server(process: subprocess.Popen) -> None:
 # --- Load ---------------------------------------------------------------------------------------------
 
 
-def wrk(label: str, path: str, token: str | None, args) -> dict:
-    env = {**os.environ, "BENCH_TOKEN": token or ""}
+def current_etag(label: str, path: str, token: str) -> str:
+    request = urllib.request.Request(f"http://127.0.0.1:{PORTS[label]}{path}",
+                                     headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return response.headers["ETag"]
+
+
+def wrk(label: str, path: str, token: str | None, args, etag: str | None = None) -> dict:
+    env = {**os.environ, "BENCH_TOKEN": token or "", "BENCH_IF_NONE_MATCH": etag or ""}
     command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "-s", str(LUA),
                f"http://127.0.0.1:{PORTS[label]}{path}"]
     output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
@@ -241,10 +254,10 @@ def wrk(label: str, path: str, token: str | None, args) -> dict:
     return result
 
 
-def run_pairs(name: str, server: str, path: str, token: str, args) -> dict:
+def run_pairs(name: str, server: str, path: str, token: str, args, etag: str | None = None) -> dict:
     pairs = []
     for round_ in range(1, args.rounds + 1):
-        app = wrk(server, path, token, args)
+        app = wrk(server, path, token, args, etag)
         bare = wrk("bare", BARE_PATH, None, args)
         pair = {"app_rps": app["rps"], "bare_rps": bare["rps"], "app_p99": app["p99_ms"], "bare_p99": bare["p99_ms"],
                 "app_p50": app["p50_ms"], "rps_ratio": app["rps"] / bare["rps"],
@@ -408,10 +421,11 @@ def main() -> None:
                 results[name] = run_depth(token, deep, args)
                 continue
             server, path = SCENARIOS[name]
+            etag = current_etag(server, path, tokens[server]) if name in CONDITIONAL else None
             warm = argparse.Namespace(**{**vars(args), "duration": 2})
-            wrk(server, path, tokens[server], warm)
+            wrk(server, path, tokens[server], warm, etag)
             wrk("bare", BARE_PATH, None, warm)
-            results[name] = run_pairs(name, server, path, tokens[server], args)
+            results[name] = run_pairs(name, server, path, tokens[server], args, etag)
         if args.profile:
             Path(args.profile).mkdir(parents=True, exist_ok=True)
             for name in chosen:
