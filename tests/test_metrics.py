@@ -166,3 +166,15 @@ def test_failed_jobs_are_counted_per_queue(client, metrics_token, drain_jobs):
     assert sample(samples, "listify_rq_failed_jobs", queue="default") == 1
     assert sample(samples, "listify_rq_failed_jobs", queue="ingest") == 0
     assert sample(samples, "listify_rq_queue_depth", queue="default") == 0
+
+
+def test_a_304_is_counted_as_a_304(client, metrics_token, make_user, auth_headers):
+    headers = auth_headers(make_user())
+    # /api/v1/collections hashes its body: the 200 becomes a 304 in an after_request, before metrics count it.
+    etag = client.get("/api/v1/collections", headers=headers).headers["ETag"]
+    before = scrape(client)
+    assert client.get("/api/v1/collections", headers={**headers, "If-None-Match": etag}).status_code == 304
+    after = scrape(client)
+    labels = {"endpoint": "v1_collections.Collections", "method": "GET", "status": "304"}
+    assert sample(after, "listify_http_requests_total", **labels) - sample(before, "listify_http_requests_total",
+                                                                           **labels) == 1
