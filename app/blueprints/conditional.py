@@ -15,6 +15,7 @@ from app import clock
 from app.blueprints.security import current_user
 from app.services import validators
 
+
 def register_etags(app):
     @app.after_request
     def etag_on_json_reads(response):

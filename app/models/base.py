@@ -32,14 +32,21 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
-def insert_or_ignore(model, values: dict, returning=None):
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING id (or the column `returning`), on either engine: the new
-    row's id, or None when a unique constraint says it already exists (so concurrent inserts of the same thing
-    make one row)."""
+def conflict_insert(target):
+    """INSERT into `target` (a model or table) in the session's dialect, which has `on_conflict_do_nothing` and
+    `on_conflict_do_update` on both engines."""
     from sqlalchemy.dialects import postgresql, sqlite
 
     from app.extensions import db
 
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    return db.session.scalar(insert(model).values(**values).on_conflict_do_nothing().returning(
+    return (postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert)(target)
+
+
+def insert_or_ignore(model, values: dict, returning=None):
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id (or the column `returning`), on either engine: the new
+    row's id, or None when a unique constraint says it already exists (so concurrent inserts of the same thing
+    make one row)."""
+    from app.extensions import db
+
+    return db.session.scalar(conflict_insert(model).values(**values).on_conflict_do_nothing().returning(
         model.id if returning is None else returning))

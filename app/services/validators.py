@@ -14,10 +14,10 @@ ETag (one needless 200 later), never older (a stale 304).
 from functools import cache
 
 from sqlalchemy import bindparam, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.models import CatalogueVersion, Collection, User
+from app.models.base import conflict_insert
 
 _ROW = 1  # catalogue_version holds one row
 
@@ -34,9 +34,8 @@ def catalogue_version() -> int:
 def bump_catalogue_version() -> None:
     """+1 in the caller's transaction (the first bump creates the row). Run it last before the commit: the row
     stays locked until then, so concurrent ingestion pages queue only for their commits."""
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
     table = CatalogueVersion.__table__
-    db.session.execute(insert(table).values(id=_ROW, version=1).on_conflict_do_update(
+    db.session.execute(conflict_insert(table).values(id=_ROW, version=1).on_conflict_do_update(
         index_elements=[table.c.id], set_={"version": table.c.version + 1},
     ))
 
