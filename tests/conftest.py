@@ -89,8 +89,11 @@ def app(app_config):
 
 
 @pytest.fixture
-def make_app():
-    """Another app for a test that needs a different configuration; its connections are closed after."""
+def make_app(app):
+    """Another app for a test that needs a different configuration; its connections are closed after.
+
+    flask-limiter's one Limiter takes the storage of the last app it was initialised with: the test app gets its
+    own back after, or later tests would count in this app's storage (memory, or another Redis database)."""
     apps = []
 
     def make(config_class):
@@ -104,6 +107,8 @@ def make_app():
         with extra_app.app_context():
             db.session.remove()
             db.engine.dispose()
+    if apps:
+        limiter.init_app(app)  # public and idempotent: its request hooks are registered once per app
 
 
 @pytest.fixture(autouse=True)
