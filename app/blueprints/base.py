@@ -9,7 +9,7 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import RAISE, ValidationError, missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from app.errors import MAX_ERRORS, BadRequest
+from app.errors import MAX_ERRORS, BadRequest, UnsupportedMediaType
 from app.pagination import Page, next_page_link
 from app.request_json import JsonLimitExceeded, TooManyFields
 from app.schemas.common import ErrorSchema
@@ -17,6 +17,7 @@ from app.schemas.common import ErrorSchema
 NUL_MESSAGE = "Must not contain the NUL character (U+0000)."
 SURROGATE_MESSAGE = "Must not contain a lone UTF-16 surrogate (U+D800 to U+DFFF)."
 UNKNOWN_MESSAGE = "Unknown field."
+NOT_JSON_MESSAGE = "The body must be JSON, sent with Content-Type: application/json."
 
 
 def _bad_text_message(text):
@@ -62,12 +63,13 @@ class ArgumentsParser(FlaskParser):
     def load_json(self, req, schema):
         """The body read by the app's JSON provider (app.request_json), which bounds nesting, numbers and the count
         of arrays and of fields: a body beyond them is a 400 like one that does not parse, except too many fields,
-        which are unknown fields (a 422, in one entry)."""
-        if not is_json_request(req):
-            return missing
+        which are unknown fields (a 422, in one entry). A body of another type (a form, say) is a 415: read as no
+        body, it would be answered with "Missing data" for fields the client did send."""
         body = req.get_data(cache=True)
         if not body:
             return missing
+        if not is_json_request(req):
+            raise UnsupportedMediaType(NOT_JSON_MESSAGE)
         try:
             return current_app.json.loads(body)
         except TooManyFields as error:
@@ -153,7 +155,8 @@ class Blueprint(SmorestBlueprint):
         if location != "json":
             return parse
         bad_json = self.alt_response(400, description="The body is not valid JSON.")
-        return lambda view: bad_json(parse(view))
+        not_json = self.alt_response(415, description="The body is not JSON (`Content-Type` is not application/json).")
+        return lambda view: not_json(bad_json(parse(view)))
 
     def add_url_rule(self, rule, endpoint=None, view_func=None, provide_automatic_options=None, **kwargs):
         """Errors that every operation of a path can answer, documented on each of its operations: a 404

@@ -32,6 +32,37 @@ def test_body_over_10_mb_is_413(client):
     assert error_codes(response) == ["payload_too_large"]
 
 
+@pytest.mark.parametrize("body, content_type", [
+    ("email=a%40example.com&password=password123", "application/x-www-form-urlencoded"),
+    ('{"email": "a@example.com", "password": "password123"}', "text/plain"),
+    ('{"email": "a@example.com", "password": "password123"}', None),
+])
+def test_a_body_that_is_not_json_is_415(client, make_user, body, content_type):
+    make_user(email="a@example.com")
+    response = client.post("/api/v1/auth/login", data=body, content_type=content_type)
+    assert response.status_code == 415
+    assert error_codes(response) == ["unsupported_media_type"]
+    assert "application/json" in response.get_json()["errors"][0]["message"]
+
+
+def test_no_body_without_a_content_type_is_a_validation_error(client):
+    response = client.post("/api/v1/auth/login")
+    assert response.status_code == 422 and error_codes(response) == ["validation_error", "validation_error"]
+
+
+def test_json_with_a_charset_or_a_json_suffix_is_json(client, make_user):
+    make_user(email="a@example.com", password="password123")
+    body = json.dumps({"email": "a@example.com", "password": "password123"})
+    for content_type in ("application/json; charset=utf-8", "application/merge-patch+json"):
+        assert client.post("/api/v1/auth/login", data=body, content_type=content_type).status_code == 200
+
+
+def test_the_415_is_documented_where_a_json_body_is_read(client):
+    paths = client.get("/openapi.json").get_json()["paths"]
+    assert "415" in paths["/api/v1/auth/login"]["post"]["responses"]
+    assert "415" not in paths["/api/v2/songs"]["get"]["responses"]
+
+
 def test_request_id_is_returned_and_logged(client, caplog):
     caplog.set_level(logging.INFO, logger="listify.request")
     response = client.get("/up", headers={"X-Request-ID": "abc-123"})
