@@ -32,7 +32,19 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class DevelopmentServerAccessLineFilter(logging.Filter):
+    """Drops the development server's own line per request (werkzeug's `log_request`): the request is logged once,
+    by us, with its id. The server's other lines (its address, a malformed request's error) stay."""
+
+    def filter(self, record):
+        return not (isinstance(record.msg, str) and record.msg.endswith('] "%s" %s %s')
+                    and isinstance(record.args, tuple) and len(record.args) == 3)
+
+
 def configure_logging(app):
+    werkzeug_log = logging.getLogger("werkzeug")
+    if not any(isinstance(f, DevelopmentServerAccessLineFilter) for f in werkzeug_log.filters):
+        werkzeug_log.addFilter(DevelopmentServerAccessLineFilter())
     root = logging.getLogger()
     if not any(isinstance(f, RequestIdFilter) for h in root.handlers for f in h.filters):
         handler = logging.StreamHandler()
