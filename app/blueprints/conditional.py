@@ -9,11 +9,12 @@ import hashlib
 import re
 from functools import wraps
 
-from flask import Response, current_app, g, request
+from flask import Response, g, request
 
 from app import clock
 from app.blueprints.security import current_user
 from app.services import validators
+from app.services.media import url_window
 
 
 def register_etags(app):
@@ -68,16 +69,16 @@ def catalogue_etag(**_):
 
 
 def profile_etag(user_id=None, **_):
-    """A profile changes with the user's profile_version; `followed_by_me` with the caller. The picture's signed
-    URL is issued anew on every 200, so the ETag is weak and also turns over every half of MEDIA_URL_TTL: a URL
-    kept by a client through 304s has at least half its lifetime left."""
+    """A profile changes with the user's profile_version; `followed_by_me` with the caller; the picture's signed
+    URL with the window of half MEDIA_URL_TTL it is issued in (app.services.media.media_url), so a URL kept by a
+    client through 304s has at least half its lifetime left. Weak: with S3, each process presigns its own URL."""
     if user_id is None or user_id == current_user.id:
         user_id, version = current_user.id, current_user.profile_version  # read with the token's user
     else:
         version = validators.profile_version(user_id)
     if version is None:
         return None
-    period = int(clock.timestamp()) // max(current_app.config["MEDIA_URL_TTL"] // 2, 1)
+    period = int(clock.timestamp()) // url_window()
     return f"profile.{user_id}.{version}.{_digest(request.path, current_user.id, period)}", True
 
 

@@ -16,7 +16,6 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from typing import BinaryIO
 
-from flask import current_app
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -37,7 +36,7 @@ from app.models import (
 )
 from app.queue import enqueue
 from app.services.feed import activity_rows, target_of
-from app.services.media import get_storage
+from app.services.media import get_storage, media_url
 from app.services.storage import new_key
 from app.services.users import get_profile
 
@@ -126,7 +125,7 @@ def get_export(user_id: int, export_id: str) -> Export:
         raise NotFound("No such export (exports are kept for 7 days).")
     export.download_url = None
     if export.status == "finished" and export.storage_key:
-        export.download_url = get_storage().url(export.storage_key, current_app.config["MEDIA_URL_TTL"])
+        export.download_url = media_url(export.storage_key)
     return export
 
 

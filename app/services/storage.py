@@ -3,6 +3,8 @@
 Both backends share one small interface (`Storage`). Keys are always made by `new_key`,
 never chosen by users. Clients only ever get time-limited URLs: presigned S3 URLs, or for
 the local backend `/media/<token>` where the token is a signed, expiring reference to a key.
+A URL issued "as of" a given time (`issued_at`) is the same on every call, so a client can cache the file
+behind it for as long as the URL lives (app.services.media issues them per half of MEDIA_URL_TTL).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import BinaryIO, Protocol
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from app import clock
 from app.errors import InvalidInput, NotFound
@@ -28,6 +30,7 @@ from app.errors import InvalidInput, NotFound
 logger = logging.getLogger(__name__)
 
 MEDIA_TOKEN_SALT = "listify-media"
+ISSUED_URLS_KEPT = 10_000  # presigned S3 URLs kept per process, a few MB
 
 # Types mimetypes does not know on every platform, and the ones we serve most.
 _CONTENT_TYPES = {
@@ -44,7 +47,8 @@ class Storage(Protocol):
 
     def delete(self, key: str) -> None: ...
 
-    def url(self, key: str, expires_in: int) -> str: ...
+    def url(self, key: str, expires_in: int, *, issued_at: int | None = None) -> str:
+        """A URL of the key valid from `issued_at` (default: now) for `expires_in` seconds."""
 
     def open(self, key: str) -> BinaryIO: ...
 
@@ -69,13 +73,6 @@ def _check_expires_in(expires_in: int) -> None:
         raise ValueError(f"expires_in must be a positive number of seconds, got {expires_in!r}")
 
 
-class _ClockedSigner(TimestampSigner):
-    """A TimestampSigner on the app's clock (itsdangerous reads `time.time` itself), so tests can move it."""
-
-    def get_timestamp(self) -> int:
-        return int(clock.timestamp())
-
-
 class LocalStorage:
     """Files under a directory; served by the web layer at `<base_url_path>/<token>`."""
 
@@ -84,7 +81,8 @@ class LocalStorage:
             raise ValueError("LocalStorage needs a non-empty secret_key to sign media URLs")
         self.root = Path(root).resolve()
         self.base_url_path = base_url_path.rstrip("/")
-        self._serializer = URLSafeTimedSerializer(secret_key, salt=MEDIA_TOKEN_SALT, signer=_ClockedSigner)
+        # Not itsdangerous' timed serializer: it signs the time of the call, so no two URLs would be the same.
+        self._serializer = URLSafeSerializer(secret_key, salt=MEDIA_TOKEN_SALT)
 
     def _path_for(self, key: str) -> Path:
         """The file path of a key; refuses keys that could point outside the root."""
@@ -123,10 +121,11 @@ class LocalStorage:
         except FileNotFoundError:
             pass
 
-    def url(self, key: str, expires_in: int) -> str:
+    def url(self, key: str, expires_in: int, *, issued_at: int | None = None) -> str:
         _check_expires_in(expires_in)
         self._path_for(key)  # never hand out a URL for a key we would refuse to serve
-        token = self._serializer.dumps({"key": key, "expires_in": expires_in})
+        issued_at = int(clock.timestamp()) if issued_at is None else issued_at
+        token = self._serializer.dumps({"key": key, "iat": issued_at, "exp": issued_at + expires_in})
         return f"{self.base_url_path}/{token}"
 
     def resolve(self, token: str, max_age: int | None = None) -> str:
@@ -135,16 +134,16 @@ class LocalStorage:
         The token expires after the `expires_in` it was issued with; `max_age` can shorten that further.
         """
         try:
-            payload, signed_at = self._serializer.loads(token, max_age=max_age, return_timestamp=True)
-        except BadSignature:  # also covers expired (SignatureExpired) and malformed payloads
+            payload = self._serializer.loads(token)
+        except BadSignature:  # also covers malformed payloads
             raise NotFound("This link is invalid or has expired.") from None
         if not isinstance(payload, dict):
             raise NotFound("This link is invalid or has expired.")
-        key, expires_in = payload.get("key"), payload.get("expires_in")
-        if not isinstance(key, str) or not isinstance(expires_in, int):
+        key, issued_at, expires_at = payload.get("key"), payload.get("iat"), payload.get("exp")
+        if not isinstance(key, str) or not all(type(t) is int for t in (issued_at, expires_at)):
             raise NotFound("This link is invalid or has expired.")
-        age = int(clock.timestamp()) - int(signed_at.timestamp())
-        if age > expires_in:
+        now = int(clock.timestamp())
+        if now > expires_at or (max_age is not None and now - issued_at > max_age):
             raise NotFound("This link is invalid or has expired.")
         return key
 
@@ -173,6 +172,9 @@ class S3Storage:
             raise ValueError("S3Storage needs a bucket name")
         self.bucket = bucket
         self._client = client or _make_s3_client(endpoint_url=endpoint_url, region=region)
+        # SigV4 signs the time of presigning, which botocore takes from its own clock: the URL of a key "as of"
+        # a time is made once and kept, so it is stable within this process (each process makes its own).
+        self._issued: dict[tuple[str, int, int], str] = {}
 
     def save(self, key: str, fileobj: BinaryIO, content_type: str) -> None:
         # upload_fileobj streams in parts; the file is never read into memory whole.
@@ -182,8 +184,22 @@ class S3Storage:
         # S3 answers a delete of a missing key with success, which is the idempotence we want.
         self._client.delete_object(Bucket=self.bucket, Key=key)
 
-    def url(self, key: str, expires_in: int) -> str:
+    def url(self, key: str, expires_in: int, *, issued_at: int | None = None) -> str:
         _check_expires_in(expires_in)
+        if issued_at is None:
+            return self._presign(key, expires_in)
+        memo_key = (key, issued_at, expires_in)
+        url = self._issued.get(memo_key)
+        if url is None:
+            left = issued_at + expires_in - int(clock.timestamp())
+            if left <= 0:
+                raise ValueError("a URL issued as of that time would already have expired")
+            if len(self._issued) >= ISSUED_URLS_KEPT:
+                self._issued.clear()  # simpler than LRU, and the keys of a past window are never asked again
+            url = self._issued[memo_key] = self._presign(key, left)
+        return url
+
+    def _presign(self, key: str, expires_in: int) -> str:
         return self._client.generate_presigned_url(
             "get_object",
             Params={"Bucket": self.bucket, "Key": key, "ResponseContentType": content_type_for(key)},

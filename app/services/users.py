@@ -118,11 +118,10 @@ def update_profile(actor, user_id: int, changes: dict):
 
 
 def profile_picture_url(user) -> str | None:
-    """A time-limited URL of the user's picture, or None; `user` is anything with `profile_picture_key`."""
+    """The time-limited URL of the user's picture (app.services.media.media_url), or None; `user` is anything with
+    `profile_picture_key`."""
     if not user.profile_picture_key:
         return None
-    from flask import current_app
+    from app.services.media import media_url
 
-    from app.services.media import get_storage
-
-    return get_storage().url(user.profile_picture_key, current_app.config["MEDIA_URL_TTL"])
+    return media_url(user.profile_picture_key)

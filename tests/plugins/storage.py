@@ -49,7 +49,7 @@ class Backend:
         if self.kind == "s3":
             response = requests.get(url, timeout=10)
             return response.status_code, response.headers["Content-Type"], response.content
-        assert url.startswith("/media/")
+        assert url.startswith("http://localhost/media/")  # absolute, on the address the request came to
         response = self.client.get(url)
         try:
             return response.status_code, response.headers["Content-Type"], response.get_data()

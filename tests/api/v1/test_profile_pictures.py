@@ -2,9 +2,11 @@
 
 The storage fixtures here (`storage_backend`, `local_backend`) are also used by the media and export tests.
 """
+import calendar
 import gc
 import io
 import os
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -124,9 +126,47 @@ def test_s3_url_is_presigned_and_time_limited(client, app, auth_headers, user, s
     assert parts.path == f"/{BUCKET}/{picture_key(user.id)}"
     query = parse_qs(parts.query)
     assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
-    assert query["X-Amz-Expires"] == [str(app.config["MEDIA_URL_TTL"])]
+    # Issued as of the start of its window (half the TTL): it expires TTL seconds after that start.
+    ttl, window = app.config["MEDIA_URL_TTL"], app.config["MEDIA_URL_TTL"] // 2
+    signed_at = calendar.timegm(time.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ"))
+    expires_at = signed_at + int(query["X-Amz-Expires"][0])
+    assert expires_at % window == 0 and ttl - window <= expires_at - time.time() <= ttl + 1
     assert len(query["X-Amz-Signature"][0]) == 64
     assert query["response-content-type"] == ["image/png"]
+
+
+def test_s3_url_is_the_same_on_every_read_of_its_window(client, auth_headers, user, s3_backend):
+    url = upload(client, auth_headers(user), image_bytes("PNG")).get_json()["profile_picture_url"]
+    for _ in range(2):
+        assert client.get("/api/v1/users/me", headers=auth_headers(user)).get_json()["user"]["profile_picture_url"] == url
+
+
+def test_local_url_is_absolute_stable_in_its_window_and_valid_for_the_ttl(client, app, auth_headers, user, local_backend,
+                                                                         clock, monkeypatch):
+    monkeypatch.setitem(app.config, "MEDIA_URL_TTL", 600)
+    clock.now = clock.now // 300 * 300 + 10  # 10 s into a window of 300
+
+    def picture_url():
+        return client.get("/api/v1/users/me", headers=auth_headers(user)).get_json()["user"]["profile_picture_url"]
+
+    upload(client, auth_headers(user), image_bytes("PNG"))
+    first = picture_url()
+    assert first.startswith("http://localhost/media/")
+    clock.advance(289)  # the last second of the window
+    assert picture_url() == first
+    clock.advance(1)
+    second = picture_url()
+    assert second != first
+    clock.advance(600 - 300)  # the first URL's last second: issued at its window's start, valid 600 s
+    assert local_backend.fetch(first)[0] == 200
+    clock.advance(1)
+    assert local_backend.fetch(first)[0] == 404 and local_backend.fetch(second)[0] == 200
+
+
+def test_local_url_follows_the_host_the_request_came_to(client, auth_headers, user, local_backend):
+    upload(client, auth_headers(user), image_bytes("PNG"))
+    me = client.get("/api/v1/users/me", headers=auth_headers(user), base_url="https://listify.example")
+    assert me.get_json()["user"]["profile_picture_url"].startswith("https://listify.example/media/")
 
 
 # --- refusals -------------------------------------------------------------------------------
