@@ -1,7 +1,9 @@
 """Configuration classes, read from the environment (and a .env file when present)."""
+import json
 import logging
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -35,10 +37,16 @@ def database_url(url):
     return url
 
 
+SECRET_NAMES = ("SECRET_KEY", "JWT_SECRET_KEY")
+DEV_SECRETS_FILE = "dev-secrets.json"
+
+
 class Config:
     ENV_NAME = "development"
 
-    # None when unset: development fills in a random key per process, production refuses to start.
+    # The SQLite file, local media and development's generated keys live here (create_app creates it).
+    INSTANCE_PATH = str(INSTANCE_DIR)
+    # None when unset: development keeps generated keys in the instance folder, production refuses to start.
     SECRET_KEY = os.environ.get("SECRET_KEY") or None
     JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY") or None
     JWT_ALGORITHM = "HS256"
@@ -112,9 +120,6 @@ class Config:
     @classmethod
     def finalize(cls, config):
         """Fill in or refuse what the environment left out, on the app's config mapping."""
-        for name in ("SECRET_KEY", "JWT_SECRET_KEY"):
-            if not config.get(name):
-                config[name] = secrets.token_urlsafe(32)
         fail_fast_on_unreachable_database(config)
 
 
@@ -128,7 +133,56 @@ def fail_fast_on_unreachable_database(config):
 
 
 class DevelopmentConfig(Config):
-    pass
+    @classmethod
+    def finalize(cls, config):
+        super().finalize(config)
+        use_kept_dev_secrets(config)
+
+
+def use_kept_dev_secrets(config):
+    """Keys the environment leaves out come from a file in the instance folder, generated on the first run: a
+    restart keeps every token valid, and processes started together (gunicorn's workers) use the same keys."""
+    missing = [name for name in SECRET_NAMES if not config.get(name)]
+    given = [name for name in SECRET_NAMES if name not in missing]
+    sources = [f"{' and '.join(given)} from the environment"] if given else []
+    if missing:
+        path = Path(config["INSTANCE_PATH"]) / DEV_SECRETS_FILE
+        created = create_once(path, json.dumps({name: secrets.token_urlsafe(32) for name in SECRET_NAMES}))
+        kept = read_dev_secrets(path)
+        for name in missing:
+            config[name] = kept[name]
+        made = "generated now" if created else "kept from an earlier run"
+        sources.insert(0, f"{' and '.join(missing)} from {path} ({made})")
+    log.info("Development keys: %s.", ", ".join(sources))
+
+
+def create_once(path, text):
+    """Create `path` (mode 0600) holding `text`, unless it exists; True if this call created it. The file appears
+    whole or not at all (written aside, then hard-linked into place), and of processes racing exactly one wins."""
+    if path.exists():
+        return False
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.link(temporary, path)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        os.unlink(temporary)
+
+
+def read_dev_secrets(path):
+    try:
+        kept = json.loads(path.read_text())
+        if all(isinstance(kept.get(name), str) and len(kept[name]) >= 32 for name in SECRET_NAMES):
+            return kept
+    except (ValueError, AttributeError):
+        pass
+    raise RuntimeError(f"{path} does not hold {' and '.join(SECRET_NAMES)}: delete it and new keys are generated.")
 
 
 class TestingConfig(Config):

@@ -1,5 +1,6 @@
 """Listify: a social music REST API."""
 import logging
+from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import event
@@ -15,17 +16,17 @@ def create_app(config_class=None):
         from config import config_from_env
 
         config_class = config_from_env()
-    app = Flask(__name__, instance_path=_instance_path())
+    app = Flask(__name__, instance_path=_instance_path(config_class))
     app.json = RequestJSONProvider(app)
     app.config.from_object(config_class)
-    config_class.finalize(app.config)
 
     from app.blueprints.conditional import register_etags
     from app.database import register_read_only_requests
     from app.logging_setup import configure_logging, register_request_logging
     from app.metrics import register_metrics
 
-    configure_logging(app)
+    configure_logging(app)  # first, so what finalize says (where development's keys come from) is written
+    config_class.finalize(app.config)
     register_proxy_fix(app)
     register_extensions(app)
     register_request_logging(app)
@@ -40,11 +41,10 @@ def create_app(config_class=None):
     return app
 
 
-def _instance_path():
-    from config import INSTANCE_DIR
-
-    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-    return str(INSTANCE_DIR)
+def _instance_path(config_class):
+    path = Path(config_class.INSTANCE_PATH)
+    path.mkdir(parents=True, exist_ok=True)
+    return str(path)
 
 
 def register_proxy_fix(app):
@@ -59,6 +59,23 @@ def register_response_headers(app):
     def no_sniffing(response):
         # Every answer is taken for the type it declares: an error body echoing input is never run as a page.
         response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+# The answers that tell a client when to come back (RFC 9110 §10.2.3): refused for a while, or unavailable.
+RETRY_AFTER_STATUSES = frozenset({429, 503})
+
+
+def register_retry_after_scope(app):
+    """flask-limiter sends Retry-After with its X-RateLimit-* headers on every answer of a limited route (a 200, a
+    202, a preflight), where it reads as "come back later"; keep it on 429 and 503 only. Flask runs after_request
+    hooks in reverse order of registration: registered before `limiter.init_app`, this one runs after the
+    limiter's has added the header."""
+
+    @app.after_request
+    def retry_after_only_when_refused(response):
+        if response.status_code not in RETRY_AFTER_STATUSES:
+            response.headers.pop("Retry-After", None)
         return response
 
 
@@ -85,7 +102,9 @@ def register_extensions(app):
     jwt.init_app(app)
     cors.init_app(app, origins=app.config["CORS_ALLOWED_ORIGINS"], expose_headers=[
         "X-Request-ID", "ETag", "Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
+        "Location",
     ])
+    register_retry_after_scope(app)  # before the limiter: see there
     limiter.init_app(app)
     api.ERROR_SCHEMA = ErrorSchema
     api.init_app(app)

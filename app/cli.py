@@ -1,14 +1,41 @@
 """Command line: `flask --app wsgi users ...`, `worker`, and the commands other modules add."""
+from contextlib import contextmanager
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from marshmallow import ValidationError
 from sqlalchemy import select
 
 from app.cli_seed import seed
 from app.cli_sync import sync
+from app.errors import AppError, flatten_validation_messages
 from app.extensions import db
 
 users_cli = AppGroup("users", help="Manage accounts.")
+
+
+class InputErrors(click.ClickException):
+    """A command's input refused: one `Error: field: message` line per problem, fields named as the API names them."""
+
+    def __init__(self, errors):
+        self.lines = [f"{e['field']}: {e['message']}" if e.get("field") else e["message"] for e in errors]
+        super().__init__("\n".join(self.lines))
+
+    def show(self, file=None):
+        for line in self.lines:
+            click.echo(f"Error: {line}", file=file, err=True, color=self.show_color)
+
+
+@contextmanager
+def reported_input_errors():
+    """Invalid input (a schema's ValidationError) and domain errors end the command as InputErrors."""
+    try:
+        yield
+    except ValidationError as error:
+        raise InputErrors(flatten_validation_messages(error.messages)) from None
+    except AppError as error:
+        raise InputErrors([error.to_dict()]) from None
 
 
 @users_cli.command("create")
@@ -18,19 +45,12 @@ users_cli = AppGroup("users", help="Manage accounts.")
 @click.option("--admin", is_flag=True, help="Make the account an administrator.")
 def create_user(email, username, password, admin):
     """Create an account (administrators can only be made here)."""
-    from marshmallow import ValidationError
-
-    from app.errors import AppError
     from app.schemas.auth import RegisterSchema
     from app.services import auth
 
-    try:
+    with reported_input_errors():
         body = RegisterSchema().load({"email": email, "username": username, "password": password})
         session = auth.register(**body)
-    except ValidationError as error:
-        raise click.ClickException(f"Invalid input: {error.messages}") from None
-    except AppError as error:
-        raise click.ClickException(error.message) from None
     if admin:
         from sqlalchemy import update
 
