@@ -2,6 +2,7 @@
 from importlib import import_module
 
 BLUEPRINTS = [
+    "app.blueprints.index",
     "app.blueprints.health",
     "app.blueprints.v1.auth",
     "app.blueprints.v1.users",
@@ -28,10 +29,13 @@ def register_all(app, api, limiter):
     for module_name in BLUEPRINTS:
         blueprint = import_module(module_name).blp
         api.register_blueprint(blueprint)
-    from app.blueprints import docs_assets
+    from app.blueprints import docs_assets, reset_password_page
 
-    app.register_blueprint(docs_assets.blp)
-    limiter.exempt(docs_assets.blp)
-    # Probes and the API's own documentation are not rate limited.
+    # Pages and their files, outside the OpenAPI document.
+    for pages in (docs_assets.blp, reset_password_page.blp):
+        app.register_blueprint(pages)
+        limiter.exempt(pages)
+    # The index, the probes and the API's own documentation are not rate limited.
+    limiter.exempt(app.blueprints["index"])
     limiter.exempt(app.blueprints["health"])
     limiter.exempt(app.blueprints["api-docs"])

@@ -14,7 +14,7 @@ from app.schemas.common import ErrorSchema
 ERROR_SCHEMA = {"$ref": "#/components/schemas/Error"}
 ID_OUT_OF_RANGE = "No such resource (or an id out of range)."
 RATE_LIMITED = "Rate limited: retry after `Retry-After` seconds."
-PROBES = {"/up", "/ready"}
+PROBES = {"/", "/up", "/ready"}  # not rate limited: the index and the probes
 
 
 def openapi_path(rule):

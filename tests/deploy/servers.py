@@ -14,6 +14,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 BOOT_TIMEOUT = 30.0  # seconds for a server to answer; a cold gunicorn boot takes about two
 
+CHROMIUM = "/usr/bin/chromium"  # Debian's chromium; chromium-driver's chromedriver drives it
+CHROMEDRIVER = "/usr/bin/chromedriver"
+# Headless, and no traffic but to the test server: every host name but the loopback address fails to resolve, and
+# none of Chromium's own background requests (updates, metrics, sync) is made.
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+    "--no-first-run", "--no-default-browser-check", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-extensions", "--disable-domain-reliability",
+    "--no-pings", "--metrics-recording-only", "--no-proxy-server",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
+
 
 def free_port(host="127.0.0.1"):
     with socket.socket() as sock:
